@@ -1,0 +1,196 @@
+"""The child process: run the student's script under probes and report over an inherited pipe.
+
+The parent starts `python -I -m checker.child.harness` in the sandbox and writes a JSON spec to its stdin (so the
+per-run nonce never sits in a file the script could read). Every report line starts with the nonce; anything
+else the script prints goes to stdout/stderr, which the parent only shows, never believes.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import time
+import traceback
+
+
+class Reporter:
+    """Writes nonce-prefixed JSON lines to the report pipe."""
+
+    def __init__(self, fd: int, nonce: str):
+        self._fd, self._nonce, self._write = fd, nonce, os.write
+
+    def send(self, kind: str, **fields) -> None:
+        line = f"{self._nonce} {json.dumps({'kind': kind, **fields}, default=str)}\n".encode()
+        try:
+            self._write(self._fd, line)
+        except OSError:
+            pass  # the script closed our pipe; the parent will see no "done" and say so
+
+
+def read_spec() -> dict:
+    spec = json.loads(sys.stdin.buffer.read().decode())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the script gets an empty stdin, never the spec
+    return spec
+
+
+def trimmed_traceback(error: BaseException, student_file: str) -> tuple[str, int | None]:
+    """The traceback's frames in the student's file only, and the last such line number."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == student_file]
+    lines = [f'  File "{os.path.basename(f.filename)}", line {f.lineno}, in {f.name}\n    {f.line}' for f in frames]
+    last = frames[-1].lineno if frames else None
+    summary = "".join(traceback.format_exception_only(type(error), error)).strip()
+    return "\n".join([*lines, summary])[-4000:], last
+
+
+def load_student_module(path: str):
+    spec = importlib.util.spec_from_file_location("student_script", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["student_script"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def call_capturing_locals(fn, args, kwargs):
+    """Call fn and return (result, its locals at return, the line it returned from)."""
+    code = inspect.unwrap(fn).__code__
+    captured: dict = {}
+
+    def local_trace(frame, event, arg):
+        if event == "return":
+            captured["locals"], captured["line"] = dict(frame.f_locals), frame.f_lineno
+        return local_trace
+
+    def global_trace(frame, event, arg):
+        if frame.f_code is code:
+            frame.f_trace_lines = False  # only call and return events: cheap
+            return local_trace
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(global_trace)
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        sys.settrace(previous)
+    return result, captured.get("locals", {}), captured.get("line")
+
+
+def wrap_entry_points(module, names: dict, probes) -> None:
+    """Replace train() and test() in the module's namespace so probes know which scope they are in."""
+
+    def scoped(fn, attribute):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            setattr(probes, attribute, getattr(probes, attribute) + 1)
+            try:
+                if attribute == "test_depth":
+                    result, local_values, line = call_capturing_locals(fn, args, kwargs)
+                    probes.check_evaluation_leftovers(local_values, result, line)
+                    return result
+                return fn(*args, **kwargs)
+            finally:
+                setattr(probes, attribute, getattr(probes, attribute) - 1)
+
+        return wrapper
+
+    for key, attribute in (("train", "train_depth"), ("test", "test_depth")):
+        name = names.get(key)
+        if name and callable(getattr(module, name, None)):
+            setattr(module, name, scoped(getattr(module, name), attribute))
+
+
+def missing_entry_points(module, names: dict) -> list[str]:
+    return [name for key, name in names.items() if name and not hasattr(module, name)]
+
+
+def run(spec: dict, reporter: Reporter) -> None:
+    from checker.child import guard
+
+    guard.install(spec["sandbox"], spec["forbidden"])
+    started = time.perf_counter()
+    import torch
+
+    from checker.child import posthoc
+    from checker.child.probes import ProbeSet
+
+    torch_save, nn_module = torch.save, torch.nn.Module  # taken before the script can replace them
+    reporter.send("started", import_s=time.perf_counter() - started)
+    student_file = spec["script"]
+    probes = ProbeSet(student_file=student_file, enabled=frozenset(spec["probes"]))
+    names = spec["entry_points"]
+
+    def crash(stage: str, error: BaseException) -> None:
+        text, line = trimmed_traceback(error, student_file)
+        reporter.send("findings", findings=[f.__dict__ for f in probes.findings.values()])
+        reporter.send("crash", stage=stage, error=posthoc._one_line(error), traceback=text, line=line)
+
+    try:
+        module = load_student_module(student_file)
+    except BaseException as error:  # SystemExit included: exiting before training is a result, not a pass
+        return crash("import", error)
+    missing = missing_entry_points(module, names)
+    if missing:
+        return reporter.send("missing_entry_points", names=missing)
+    for name, value in spec["overrides"].items():
+        setattr(module, name, value)
+    if hasattr(module, "device"):
+        module.device = torch.device(spec["device"])
+    wrap_entry_points(module, names, probes)
+    probes.install()
+    began = time.perf_counter()
+    try:
+        model = getattr(module, names["main"])()
+    except BaseException as error:
+        return crash("main", error)
+    finally:
+        probes.remove()
+    train_s = time.perf_counter() - began
+    if not isinstance(model, nn_module):
+        return reporter.send("no_model", returned=type(model).__name__)
+    try:
+        torch_save({k: v.detach().cpu() for k, v in model.state_dict().items()}, spec["weights_out"])
+    except BaseException as error:
+        return crash("save", error)
+    findings = list(probes.findings.values())
+    try:
+        findings += run_posthoc(spec, module, model, posthoc)
+    except BaseException as error:
+        return crash("probe", error)
+    reporter.send("findings", findings=[f.__dict__ for f in findings])
+    reporter.send("done", train_s=train_s, model_calls=probes.model_calls, optimizer_steps=probes.optimizer_steps)
+
+
+def run_posthoc(spec: dict, module, model, posthoc) -> list:
+    import torch
+
+    device = torch.device(spec["device"])
+    findings = []
+    if "batch_independent" in spec["probes"]:
+        findings.append(posthoc.batch_independence(model, spec["data_root"], device))
+    if "resume_equivalent" in spec["probes"]:
+        folder = os.path.join(spec["sandbox"], "resume_probe")
+        try:
+            findings.append(posthoc.resume_equivalence(module, spec["entry_points"], spec["data_root"], folder, device))
+        except Exception as error:  # the script's own save or resume code failing is the finding
+            _, line = trimmed_traceback(error, spec["script"])
+            findings.append(posthoc.Finding("resume_equivalent", "resume_code_failed", line, posthoc._one_line(error)))
+    return [f for f in findings if f is not None]
+
+
+def main() -> None:
+    spec = read_spec()
+    reporter = Reporter(spec["report_fd"], spec["nonce"])
+    try:
+        run(spec, reporter)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(0)  # skip interpreter teardown: the script may have left threads or handlers behind
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per `checker` subcommand, each exposing `command`."""

@@ -1,0 +1,70 @@
+"""checker verify PATH"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from checker.cli import exits_cleanly, lang_option
+
+
+def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, timeout, as_json) -> bool:
+    """Verify once, print the verdict (rich or JSON), record progress; return whether it passed."""
+    from rich.console import Console
+
+    from checker import progress
+    from checker.render import print_verdict
+    from checker.scenario import find
+    from checker.verify import verify
+
+    console = Console(stderr=True)
+    status_text = console.status("") if console.is_terminal and not as_json else None
+    if status_text:
+        status_text.start()
+
+    def on_status(message: str) -> None:
+        if status_text:
+            status_text.update(message)
+
+    try:
+        verdict = verify(path, scenario_id, lang=lang, device=device, data_kind=data, data_root=data_root,
+                         timeout_s=timeout, on_status=on_status)
+    finally:
+        if status_text:
+            status_text.stop()
+    if verdict.passed:
+        progress.mark_solved(verdict.scenario)
+    if as_json:
+        click.echo(json.dumps(verdict.to_dict(), ensure_ascii=False))
+    else:
+        explanation = find(verdict.scenario).explanation.get(lang)
+        print_verdict(Console(), verdict, explanation)
+    return verdict.passed
+
+
+@click.command("verify")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario_id", help="Scenario id, when the file name does not start with one.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the rich report.")
+@lang_option
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,
+              help="Where the script trains. auto picks cuda when there is a GPU.")
+@click.option("--data", type=click.Choice(["subset", "full"]), default="subset", show_default=True,
+              help="subset: the embedded 10,000/2,000 MNIST images; full: all 70,000 (see `python -m reference --help`).")
+@click.option("--data-root", help="A torchvision MNIST root for --data full.")
+@click.option("--timeout", type=float, help="Wall-clock limit in seconds (default: the scenario's budget).")
+@exits_cleanly
+def command(path, scenario_id, as_json, lang, device, data, data_root, timeout):
+    """Verify your fix of a buggy example.
+
+    Runs the script in a sandboxed child process on the scenario's budget, checks with runtime probes that the
+    specific bug is gone, and measures the trained model's test accuracy against the reference solution's.
+
+    Exit code: 0 fixed, 1 not fixed (including a crash or a timeout), 2 a problem with the input.
+    """
+    from reference.i18n import detect_lang
+
+    passed = verify_and_show(path, scenario_id, detect_lang(lang), device, data, data_root, timeout, as_json)
+    sys.exit(0 if passed else 1)

@@ -1,0 +1,68 @@
+"""Turning what the child reported, the lints and the measured accuracy into the verdict's checks."""
+from __future__ import annotations
+
+from checker.lints import LINT_FOR_PROBE
+from checker.messages import text
+from checker.verdict import Check
+
+
+def run_check(run, scenario, lang: str, timeout_s: float | None) -> tuple[Check, str]:
+    """Whether the script ran to the end, and the trimmed traceback when it did not."""
+    crash = run.first("crash")
+    if run.timed_out:
+        limit = int(timeout_s or scenario.budget.timeout_s)
+        return Check("runs", False, text("run", "timeout", lang, detail=limit)), ""
+    if run.output_flooded:
+        return Check("runs", False, text("run", "output_flood", lang, detail=32)), ""
+    if crash:
+        if crash["stage"] == "import" and crash["error"].startswith("SystemExit"):
+            return Check("runs", False, text("run", "exited_on_import", lang, detail=crash["error"]), crash["line"]), ""
+        return (Check("runs", False, text("run", "crashed", lang, detail=crash["error"]), crash.get("line")),
+                crash.get("traceback", ""))
+    missing = run.first("missing_entry_points")
+    if missing:
+        return Check("runs", False, text("run", "missing_entry_points", lang, detail=", ".join(missing["names"]))), ""
+    no_model = run.first("no_model")
+    if no_model:
+        return Check("runs", False, text("run", "no_model", lang, detail=no_model["returned"])), ""
+    if run.first("done") is None:
+        return Check("runs", False, text("run", "exited_early", lang, detail=run.returncode)), ""
+    return Check("runs", True, text("ok", "runs", lang)), ""
+
+
+def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
+    """One check per probe the scenario names; a lint hit supplies the line when the probe has none."""
+    reported = {}
+    for message in run.messages:
+        if message.get("kind") == "findings":
+            for finding in message["findings"]:
+                reported.setdefault(finding["probe"], finding)
+    lint_lines = {LINT_FOR_PROBE[h.lint]: h.line for h in reversed(hits)}
+    finished = run.first("done") is not None
+    checks = []
+    for probe in scenario.probes:
+        finding = reported.get(probe)
+        why = text("why", probe, lang)
+        if finding:
+            line = finding.get("line") or lint_lines.get(probe) or _related_lint_line(probe, lint_lines)
+            checks.append(Check(probe, False, text("fail", finding["code"], lang, detail=finding["detail"]), line, why))
+        elif finished:
+            checks.append(Check(probe, True, text("ok", probe, lang)))
+        else:
+            checks.append(Check(probe, False, text("fail", "not_checked", lang), None, why))
+    return checks
+
+
+def _related_lint_line(probe: str, lint_lines: dict) -> int | None:
+    # The wrong-network lint also explains a resume that does not continue exactly.
+    return lint_lines.get("params_owned") if probe == "resume_equivalent" else None
+
+
+def accuracy_check(student, reference, tolerance, why_not, lang) -> Check:
+    if student is None:
+        return Check("accuracy", False, text("fail", "accuracy_unavailable", lang, detail=why_not))
+    values = dict(student=f"{100 * student:.2f}%", reference=f"{100 * reference:.2f}%",
+                  tolerance=f"{100 * tolerance:.1f} pt")
+    if student + tolerance >= reference:
+        return Check("accuracy", True, text("ok", "accuracy", lang, **values))
+    return Check("accuracy", False, text("fail", "accuracy", lang, **values))

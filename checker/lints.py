@@ -1,0 +1,94 @@
+"""Static lints on the student's source (AST): they say *where* a probe's finding lives, line by line."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+# Which probe each lint explains: a lint hit supplies the line when that probe fails.
+LINT_FOR_PROBE = {
+    "missing_zero_grad": "grads_zeroed",
+    "batch_size_reshape": "batch_independent",
+    "optimizer_wrong_network": "params_owned",
+}
+
+
+@dataclass(frozen=True)
+class LintHit:
+    lint: str
+    line: int
+    detail: str
+
+
+def run_lints(tree: ast.Module, names: tuple[str, ...]) -> list[LintHit]:
+    checks = {"missing_zero_grad": missing_zero_grad, "batch_size_reshape": batch_size_reshape,
+              "optimizer_wrong_network": optimizer_wrong_network}
+    return [hit for name in names for hit in checks[name](tree)]
+
+
+def _calls(node: ast.AST, attribute: str):
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == attribute:
+            yield child
+
+
+def missing_zero_grad(tree: ast.Module) -> list[LintHit]:
+    """A loop that calls backward() with no zero_grad() (or `.grad = None`) inside that same loop."""
+    hits = []
+    for loop in (n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))):
+        inner_loops = [n for n in ast.walk(loop) if n is not loop and isinstance(n, (ast.For, ast.While))]
+        if any(list(_calls(inner, "backward")) for inner in inner_loops):
+            continue  # the innermost loop with backward() is judged on its own
+        backward = next(_calls(loop, "backward"), None)
+        if backward and not list(_calls(loop, "zero_grad")) and not _sets_grad_none(loop):
+            hits.append(LintHit("missing_zero_grad", backward.lineno, "backward() without zero_grad() in this loop"))
+    return hits
+
+
+def _sets_grad_none(node: ast.AST) -> bool:
+    return any(isinstance(t, ast.Attribute) and t.attr == "grad"
+               for n in ast.walk(node) if isinstance(n, ast.Assign) for t in n.targets)
+
+
+def batch_size_reshape(tree: ast.Module) -> list[LintHit]:
+    """reshape()/view() given a module-level batch-size constant instead of -1 or x.size(0)."""
+    constants = {t.id for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+                 and isinstance(n.value.value, int) for t in n.targets
+                 if isinstance(t, ast.Name) and "batch" in t.id.lower()}
+    hits = []
+    for method in ("reshape", "view"):
+        for call in _calls(tree, method):
+            used = {n.id for arg in call.args for n in ast.walk(arg) if isinstance(n, ast.Name)} & constants
+            if used:
+                hits.append(LintHit("batch_size_reshape", call.lineno, f"{method}({sorted(used)[0]}, ...)"))
+    return hits
+
+
+def optimizer_wrong_network(tree: ast.Module) -> list[LintHit]:
+    """In one function, an optimizer built on X's parameters while a different network Y is created there."""
+    model_classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
+                     and any(ast.unparse(b).endswith("Module") for b in n.bases)}
+    hits = []
+    for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        created = {t.id: n.lineno for n in ast.walk(function) if isinstance(n, ast.Assign)
+                   and isinstance(n.value, ast.Call) and ast.unparse(n.value.func) in model_classes
+                   for t in n.targets if isinstance(t, ast.Name)}
+        for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+            network = _optimizer_network(call)
+            if network and created and network not in created:
+                others = ", ".join(sorted(created))
+                hits.append(LintHit("optimizer_wrong_network", call.lineno,
+                                    f"optimizer built on {network} while {others} is created here"))
+    return hits
+
+
+def _optimizer_network(call: ast.Call) -> str | None:
+    """X for `SomeOptimizer(X.parameters(), ...)` or `make_optimizer(X)`."""
+    if not call.args:
+        return None
+    first = call.args[0]
+    if (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == "parameters"
+            and isinstance(first.func.value, ast.Name)):
+        return first.func.value.id
+    if "optim" in ast.unparse(call.func).lower() and isinstance(first, ast.Name):
+        return first.id
+    return None

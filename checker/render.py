@@ -1,0 +1,63 @@
+"""rich rendering of verdicts and lists. The only module of the checker that prints."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from checker.messages import text
+from checker.verdict import Verdict
+
+
+def source_line(path: str, line: int | None) -> str:
+    if not line:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()[line - 1].strip()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+
+
+def print_verdict(console: Console, verdict: Verdict, explanation: str = "") -> None:
+    lang = verdict.lang
+    if verdict.passed:
+        head = f"[bold green]✓ {text('ui', 'fixed', lang)}[/]"
+    else:
+        head = f"[bold red]✗ {text('ui', 'not_fixed', lang)}[/]"
+    console.print(f"{head}  [bold]{verdict.scenario}[/]  {escape(verdict.file)}  [dim]{verdict.duration_s:.1f} s[/]")
+    for check in verdict.checks:
+        mark = "[green]✓[/]" if check.passed else "[red]✗[/]"
+        where = f" [cyan]{escape(verdict.file)}:{check.line}[/]" if check.line else ""
+        console.print(f" {mark} [bold]{check.id}[/]{where}  {escape(check.message)}")
+        code = source_line(verdict.file, check.line) if not check.passed else ""
+        if code:
+            console.print(f"     [dim]{check.line} |[/] {escape(code)}")
+        if not check.passed and check.why:
+            console.print(f"     [yellow]{escape(check.why)}[/]")
+    if verdict.traceback:
+        console.print(Panel(escape(verdict.traceback), title=text("ui", "traceback", lang), border_style="red"))
+    elif not verdict.passed and verdict.output.strip() and verdict.status in ("crashed", "timeout"):
+        tail = "\n".join(verdict.output.strip().splitlines()[-15:])
+        console.print(Panel(escape(tail), title=text("ui", "output", lang), border_style="dim"))
+    if verdict.passed and explanation:
+        console.print(Panel(escape(explanation), border_style="green"))
+    elif not verdict.passed:
+        console.print(f"[dim]{escape(text('ui', 'hint_more', lang, id=verdict.scenario))}[/]")
+
+
+def print_source(console: Console, code: str) -> None:
+    console.print(Syntax(code, "python", line_numbers=False))
+
+
+def scenario_table(rows: list[dict], lang: str) -> Table:
+    table = Table(show_lines=False)
+    for column in ("id", "title", "buggy", "solution", "progress"):
+        table.add_column(column)
+    for row in rows:
+        progress = "[green]solved[/]" if row["solved"] else f"{row['hints_shown']} hint(s)"
+        table.add_row(row["id"], escape(row["title"]), row["buggy"], row["solution"], progress)
+    return table

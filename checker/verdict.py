@@ -1,0 +1,47 @@
+"""The typed result of `checker verify`; the CLI renders it with rich or prints it as JSON."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+class InputError(ValueError):
+    """A usage or input problem (exit code 2): the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    passed: bool
+    message: str
+    line: int | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    student: float | None
+    reference: float | None
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    scenario: str
+    file: str
+    passed: bool
+    status: str  # fixed, not_fixed, crashed or timeout
+    checks: tuple[Check, ...]
+    accuracy: Accuracy
+    duration_s: float
+    lang: str = "en"
+    traceback: str = ""
+    output: str = ""
+
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["checks"] = [asdict(c) for c in self.checks]
+        data["duration_s"] = round(self.duration_s, 3)
+        return data

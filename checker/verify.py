@@ -1,0 +1,126 @@
+"""`checker verify`: run a submission in the sandbox, compute the evidence in the parent, return a Verdict."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from checker import evaluate, lints, sandbox
+from checker.messages import text
+from checker.scenario import Scenario
+from checker.submission import read_submission, scenario_for
+from checker.verdict import Accuracy, Check, InputError, Verdict
+from reference import data as mnist
+
+Status = Callable[[str], None]
+
+
+class ReferenceFailed(InputError):
+    """The scenario's own solution did not run, so there is nothing to compare against (exit code 2)."""
+
+
+def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device: str = "cpu",
+           data_kind: str = "subset", data_root: str | None = None, timeout_s: float | None = None,
+           on_status: Status | None = None) -> Verdict:
+    """Verify one submission. InputError for problems with the input; anything the script does is a verdict."""
+    started = time.perf_counter()
+    submission = read_submission(Path(path))
+    scenario = scenario_for(submission.path, scenario_id)
+    device = resolve_device(device)
+    warm = threading.Thread(target=_import_torch, daemon=True)  # overlaps the child's run
+    warm.start()
+    status = on_status or (lambda message: None)
+    from checker import reference_cache
+
+    def compute_reference() -> float:
+        status(text("ui", "reference_running", lang))
+        run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(), [], device,
+                         data_kind, data_root, timeout_s)
+        accuracy, why_not = _measured_accuracy(run, scenario, data_kind, data_root)
+        if accuracy is None:  # never cache a failure as a figure
+            raise ReferenceFailed(f"the reference solution of {scenario.id!r} did not run: {why_not}\n{run.output[-2000:]}")
+        return accuracy
+
+    reference = reference_cache.reference_accuracy(scenario, data_kind, device, compute_reference)
+    status(text("ui", "running", lang))
+    run = run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device, data_kind,
+                     data_root, timeout_s)
+    warm.join()
+    hits = lints.run_lints(submission.tree, scenario.lints)
+    return assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
+                    time.perf_counter() - started, timeout_s)
+
+
+def _import_torch() -> None:
+    import torch  # noqa: F401
+
+
+def resolve_device(device: str) -> str:
+    if device not in ("cpu", "cuda", "auto"):
+        raise InputError(f"unknown device {device!r}: choose cpu, cuda or auto")
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise InputError("--device cuda was asked for, but this machine has no CUDA GPU; use --device cpu or auto")
+    return "cpu"
+
+
+def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], device: str, data_kind: str,
+               data_root: str | None, timeout_s: float | None, keep: Path | None = None) -> sandbox.ChildRun:
+    """Run one script of this scenario in a fresh sandbox; the weights land in a temporary file we own."""
+    import tempfile
+
+    root = mnist.mnist_root(data_kind, data_root)
+    # The child's TORCHDRILL_HOME is sandbox/home, so its own mnist_root() finds the subset where it expects it.
+    relative_root = "data/mnist" if data_kind == "full" else f"home/mnist/{root.name}"
+    files = {f"{relative_root}/MNIST/raw/{n}": root / "MNIST" / "raw" / n for n in mnist.RAW_FILES}
+    request = sandbox.RunRequest(
+        script_name=name, script_source=source, probes=probes, entry_points=scenario.entry_points,
+        overrides=dict(scenario.budget.overrides), device=device, data_files=files, data_root_relative=relative_root,
+        forbidden=[str(p) for p in forbidden_folders(scenario)], limits=scenario.budget.limits(timeout_s),
+    )
+    handle = tempfile.NamedTemporaryFile(prefix="torchdrill-weights-", suffix=".pt", delete=False)
+    handle.close()
+    run = sandbox.run_in_sandbox(request, keep=Path(handle.name))
+    run.cleanup = lambda: Path(handle.name).unlink(missing_ok=True)
+    return run
+
+
+def forbidden_folders(scenario: Scenario) -> list[Path]:
+    from checker.scenario import scenario_dirs, solutions_dir
+
+    return [solutions_dir(), scenario.metadata_path.parent, scenario.solution_path.parent, *scenario_dirs(),
+            mnist.torchdrill_home()]
+
+
+def _measured_accuracy(run, scenario: Scenario, data_kind: str, data_root: str | None):
+    """(accuracy, None) from the child's weights, or (None, why not)."""
+    try:
+        if run.first("done") is None:
+            return None, text("fail", "not_checked", "en")
+        model = evaluate.load_weights(run.weights_path, scenario.model)
+        return evaluate.accuracy(model, data_kind, data_root), None
+    except evaluate.WeightsError as error:
+        return None, str(error)
+    finally:
+        getattr(run, "cleanup", lambda: None)()
+
+
+def assemble(scenario: Scenario, path: Path, run, hits, reference: float, lang: str, data_kind: str,
+             data_root: str | None, duration: float, timeout_s: float | None) -> Verdict:
+    from checker.findings import accuracy_check, probe_checks, run_check
+
+    runs, traceback = run_check(run, scenario, lang, timeout_s)
+    student, why_not = _measured_accuracy(run, scenario, data_kind, data_root)
+    checks = [runs, *probe_checks(run, scenario, hits, lang),
+              accuracy_check(student, reference, scenario.budget.tolerance, why_not, lang)]
+    passed = all(c.passed for c in checks)
+    status = "fixed" if passed else "timeout" if run.timed_out else "crashed" if not runs.passed else "not_fixed"
+    return Verdict(scenario=scenario.id, file=str(path), passed=passed, status=status, checks=tuple(checks),
+                   accuracy=Accuracy(student, reference, scenario.budget.tolerance), duration_s=duration, lang=lang,
+                   traceback=traceback, output=run.output)
