@@ -155,7 +155,7 @@ def _solution_path(metadata: Path, scenario_id: str) -> Path:
 def _no_unknown(table: dict, allowed: set, path: Path, prefix: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise ScenarioError(f"{path}: unknown field {prefix}{unknown[0]!r}; allowed here: {', '.join(sorted(allowed))}."
+        raise ScenarioError(f"{path}: unknown field '{prefix}{unknown[0]}'; allowed here: {', '.join(sorted(allowed))}."
                             " Check the spelling, or remove it.")
 
 

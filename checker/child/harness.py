@@ -152,7 +152,8 @@ def run(spec: dict, reporter: Reporter) -> None:
     if not isinstance(model, nn_module):
         return reporter.send("no_model", returned=type(model).__name__)
     try:
-        torch_save({k: v.detach().cpu() for k, v in model.state_dict().items()}, spec["weights_out"])
+        state = {k: v.detach().cpu() if isinstance(v, torch.Tensor) else v for k, v in model.state_dict().items()}
+        torch_save(state, spec["weights_out"])  # whatever it holds; the parent loads it with weights_only=True
     except BaseException as error:
         return crash("save", error)
     findings = list(probes.findings.values())

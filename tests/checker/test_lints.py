@@ -1,0 +1,57 @@
+"""Static lints point at the line of the bug, and stay quiet on the fixes."""
+from __future__ import annotations
+
+import ast
+
+from checker.lints import batch_size_reshape, missing_zero_grad, optimizer_wrong_network
+from checker.scenario import find
+
+LOOP = """
+def train(model, optimizer, loader):
+    for data, target in loader:
+{body}
+"""
+
+
+def hits(lint, source: str):
+    return [(h.lint, h.line) for h in lint(ast.parse(source))]
+
+
+def test_missing_zero_grad_points_at_backward_and_accepts_the_fixes():
+    buggy = LOOP.format(body="        loss = model(data).sum()\n        loss.backward()\n        optimizer.step()")
+    assert hits(missing_zero_grad, buggy) == [("missing_zero_grad", 5)]
+    for clear in ("optimizer.zero_grad()", "model.zero_grad()", "optimizer.zero_grad(set_to_none=True)"):
+        fixed = LOOP.format(body=f"        {clear}\n        loss = model(data).sum()\n        loss.backward()\n"
+                                 "        optimizer.step()")
+        assert hits(missing_zero_grad, fixed) == []
+
+
+def test_missing_zero_grad_on_the_shipped_buggy_script():
+    s = find("zero_grad")
+    lines = s.buggy_path.read_text().splitlines()
+    found = missing_zero_grad(ast.parse(s.buggy_path.read_text()))
+    assert len(found) == 1 and lines[found[0].line - 1].strip() == "loss.backward()"
+    assert missing_zero_grad(ast.parse(s.solution_path.read_text())) == []
+
+
+def test_batch_size_reshape_finds_the_module_level_constant():
+    source = "batch_size = 100\n\ndef forward(t):\n    return t.reshape(batch_size, 192)\n"
+    assert hits(batch_size_reshape, source) == [("batch_size_reshape", 4)]
+    for fixed in ("t.reshape(-1, 192)", "t.view(t.size(0), -1)", "t.flatten(1)"):
+        assert hits(batch_size_reshape, f"batch_size = 100\n\ndef forward(t):\n    return {fixed}\n") == []
+
+
+def test_optimizer_wrong_network_finds_the_tutorial_bug():
+    source = """
+import torch.nn as nn, torch.optim as optim
+class Net(nn.Module):
+    pass
+network = Net()
+def resume():
+    continued_network = Net()
+    continued_optimizer = optim.SGD(network.parameters(), lr=0.01)
+    return continued_network, continued_optimizer
+"""
+    assert hits(optimizer_wrong_network, source) == [("optimizer_wrong_network", 8)]
+    fixed = source.replace("optim.SGD(network.parameters()", "optim.SGD(continued_network.parameters()")
+    assert hits(optimizer_wrong_network, fixed) == []
