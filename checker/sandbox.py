@@ -35,6 +35,11 @@ class ChildRun:
     wall_s: float = 0.0
     weights_path: Path | None = None
 
+    def cleanup(self) -> None:
+        """Delete the kept weights file, once the parent has evaluated it."""
+        if self.weights_path is not None:
+            self.weights_path.unlink(missing_ok=True)
+
     def first(self, kind: str) -> dict | None:
         return next((m for m in self.messages if m.get("kind") == kind), None)
 

@@ -72,7 +72,11 @@ def cases_of(scenario: Scenario) -> list[tuple[str, str, str, tuple[str, ...]]]:
     cases = [("buggy script", scenario.buggy_path.read_text(encoding="utf-8"), "fail", ()),
              ("solution", scenario.solution_path.read_text(encoding="utf-8"), "pass", ())]
     for variant in scenario.variants:
-        cases.append((f"variant: {variant.name}", variant_source(scenario, variant), variant.expect, variant.failing))
+        try:
+            source = variant_source(scenario, variant)
+        except ScenarioError:
+            continue  # already reported by metadata_problems; the other cases still run
+        cases.append((f"variant: {variant.name}", source, variant.expect, variant.failing))
     return cases
 
 

@@ -87,7 +87,8 @@ def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], 
     handle = tempfile.NamedTemporaryFile(prefix="torchdrill-weights-", suffix=".pt", delete=False)
     handle.close()
     run = sandbox.run_in_sandbox(request, keep=Path(handle.name))
-    run.cleanup = lambda: Path(handle.name).unlink(missing_ok=True)
+    if run.weights_path is None:
+        Path(handle.name).unlink(missing_ok=True)
     return run
 
 
@@ -108,7 +109,7 @@ def _measured_accuracy(run, scenario: Scenario, data_kind: str, data_root: str |
     except evaluate.WeightsError as error:
         return None, str(error)
     finally:
-        getattr(run, "cleanup", lambda: None)()
+        run.cleanup()
 
 
 def assemble(scenario: Scenario, path: Path, run, hits, reference: float, lang: str, data_kind: str,

@@ -17,6 +17,7 @@ learning_rate = 0.01
 momentum = 0.5
 log_interval = 50
 random_seed = 1
+device = torch.device("cpu")  # the checker sets this from --device
 data_root = mnist_root()  # the embedded real-MNIST subset, laid out for torchvision
 
 
@@ -54,6 +55,7 @@ def load_data():
 def train(network, optimizer, train_loader, epoch):
     network.train()
     for batch_idx, (data, target) in enumerate(train_loader):
+        data, target = data.to(device), target.to(device)
         optimizer.zero_grad()
         output = network(data)
         loss = F.nll_loss(output, target)
@@ -69,6 +71,7 @@ def test(network, test_loader):
     correct = 0
     with torch.no_grad():
         for data, target in test_loader:
+            data, target = data.to(device), target.to(device)
             output = network(data)
             test_loss += F.nll_loss(output, target, reduction="sum").item()
             pred = output.argmax(dim=1)
@@ -82,7 +85,7 @@ def test(network, test_loader):
 def main():
     torch.manual_seed(random_seed)
     train_loader, test_loader = load_data()
-    network = Net()
+    network = Net().to(device)
     optimizer = optim.SGD(network.parameters(), lr=learning_rate, momentum=momentum)
     test(network, test_loader)
     for epoch in range(1, n_epochs + 1):

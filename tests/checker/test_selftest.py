@@ -1,0 +1,42 @@
+"""The CI gate for the catalogue: every scenario's buggy script fails, its solution passes, and every declared
+variant gets its declared verdict, each run for real in the sandbox on the embedded MNIST subset."""
+from __future__ import annotations
+
+import json
+
+from checker.scenario import load_all
+from tests.conftest import run_python
+
+
+def test_selftest_proves_every_scenario_and_variant():
+    result = run_python("-m", "checker", "selftest", "--json", timeout=3000)
+    reports = json.loads(result.stdout)
+    wrong = [(r["id"], r["problems"], [c for c in r["cases"] if not c["ok"]]) for r in reports if not r["ok"]]
+    assert wrong == [], json.dumps(wrong, indent=1, ensure_ascii=False)
+    assert result.returncode == 0
+    assert {r["id"] for r in reports} == {s.id for s in load_all()}
+    for report in reports:
+        expected = 2 + len(next(s for s in load_all() if s.id == report["id"]).variants)
+        assert len(report["cases"]) == expected
+        by_name = {c["name"]: c for c in report["cases"]}
+        assert by_name["buggy script"]["passed"] is False and by_name["solution"]["passed"] is True
+
+
+def test_selftest_reports_a_buggy_script_that_already_passes(tmp_path, monkeypatch):
+    # An instructor's scenario whose "buggy" script is the solution must be rejected, not silently accepted.
+    from checker.scenario import find
+
+    source = find("zero_grad")
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "zero_grad_clone.py").write_text(source.solution_path.read_text())
+    (tmp_path / "zero_grad_clone.py").write_text(source.solution_path.read_text())
+    metadata = source.metadata_path.read_text().replace('id = "zero_grad"', 'id = "zero_grad_clone"')
+    metadata = metadata.split("[[variants]]")[0]
+    (tmp_path / "zero_grad_clone.toml").write_text(metadata)
+    result = run_python("-m", "checker", "selftest", "zero_grad_clone", "--json",
+                        env={"TORCHDRILL_SCENARIOS": str(tmp_path)}, timeout=600)
+    assert result.returncode == 1
+    (report,) = json.loads(result.stdout)
+    assert "the solution is identical to the buggy script" in report["problems"]
+    buggy = next(c for c in report["cases"] if c["name"] == "buggy script")
+    assert buggy["passed"] is True and buggy["ok"] is False
