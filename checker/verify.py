@@ -99,11 +99,11 @@ def forbidden_folders(scenario: Scenario) -> list[Path]:
             mnist.torchdrill_home()]
 
 
-def _measured_accuracy(run, scenario: Scenario, data_kind: str, data_root: str | None):
+def _measured_accuracy(run, scenario: Scenario, data_kind: str, data_root: str | None, lang: str = "en"):
     """(accuracy, None) from the child's weights, or (None, why not)."""
     try:
         if run.first("done") is None:
-            return None, text("fail", "not_checked", "en")
+            return None, text("fail", "not_checked", lang)
         model = evaluate.load_weights(run.weights_path, scenario.model)
         return evaluate.accuracy(model, data_kind, data_root), None
     except evaluate.WeightsError as error:
@@ -117,7 +117,7 @@ def assemble(scenario: Scenario, path: Path, run, hits, reference: float, lang: 
     from checker.findings import accuracy_check, probe_checks, run_check
 
     runs, traceback = run_check(run, scenario, lang, timeout_s)
-    student, why_not = _measured_accuracy(run, scenario, data_kind, data_root)
+    student, why_not = _measured_accuracy(run, scenario, data_kind, data_root, lang)
     checks = [runs, *probe_checks(run, scenario, hits, lang),
               accuracy_check(student, reference, scenario.budget.tolerance, why_not, lang)]
     passed = all(c.passed for c in checks)
