@@ -70,6 +70,6 @@ def accuracy(model, kind: str = "subset", data_root: str | None = None) -> float
     images, labels = test_tensors(kind, data_root)
     correct = 0
     with torch.no_grad():
-        for batch, target in zip(images.split(1000), labels.split(1000)):
+        for batch, target in zip(images.split(1000), labels.split(1000), strict=True):
             correct += (model(batch).argmax(dim=1) == target).sum().item()
     return correct / len(labels)

@@ -10,7 +10,7 @@ from checker import evaluate, lints, sandbox
 from checker.messages import text
 from checker.scenario import Scenario
 from checker.submission import read_submission, scenario_for
-from checker.verdict import Accuracy, Check, InputError, Verdict
+from checker.verdict import Accuracy, InputError, Verdict
 from reference import data as mnist
 
 Status = Callable[[str], None]
@@ -35,12 +35,7 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
 
     def compute_reference() -> float:
         status(text("ui", "reference_running", lang))
-        run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(), [], device,
-                         data_kind, data_root, timeout_s)
-        accuracy, why_not = _measured_accuracy(run, scenario, data_kind, data_root)
-        if accuracy is None:  # never cache a failure as a figure
-            raise ReferenceFailed(f"the reference solution of {scenario.id!r} did not run: {why_not}\n{run.output[-2000:]}")
-        return accuracy
+        return solution_accuracy(scenario, device, data_kind, data_root, timeout_s)
 
     reference = reference_cache.reference_accuracy(scenario, data_kind, device, compute_reference)
     status(text("ui", "running", lang))
@@ -50,6 +45,17 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     hits = lints.run_lints(submission.tree, scenario.lints)
     return assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
                     time.perf_counter() - started, timeout_s)
+
+
+def solution_accuracy(scenario: Scenario, device: str, data_kind: str, data_root: str | None,
+                      timeout_s: float | None) -> float:
+    """The scenario's solution, run exactly like a submission (without probes), evaluated by the parent."""
+    run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(), [], device,
+                     data_kind, data_root, timeout_s)
+    accuracy, why_not = _measured_accuracy(run, scenario, data_kind, data_root)
+    if accuracy is None:  # never cache a failure as a figure
+        raise ReferenceFailed(f"the reference solution of {scenario.id!r} did not run: {why_not}\n{run.output[-2000:]}")
+    return accuracy
 
 
 def _import_torch() -> None:

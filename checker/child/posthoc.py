@@ -47,7 +47,7 @@ def resume_equivalence(module, names: dict, data_root: str, folder: str, device)
     model_class = getattr(module, names["model_class"])
     make_optimizer = getattr(module, names["make_optimizer"])
     images, labels = sample_batch(data_root, (RESUME_STEPS_BEFORE + RESUME_STEPS_AFTER) * RESUME_BATCH, train=True)
-    batches = list(zip(images.to(device).split(RESUME_BATCH), labels.to(device).split(RESUME_BATCH)))
+    batches = list(zip(images.to(device).split(RESUME_BATCH), labels.to(device).split(RESUME_BATCH), strict=True))
 
     torch.manual_seed(0)
     straight = model_class().to(device)

