@@ -1,27 +1,13 @@
 """The checker's bilingual texts, loaded from messages.toml."""
 from __future__ import annotations
 
-import functools
-from importlib import resources
+from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from reference.catalog import catalog_text
 
-
-@functools.lru_cache(maxsize=1)
-def _catalog() -> dict:
-    return tomllib.loads((resources.files("checker") / "messages.toml").read_text(encoding="utf-8"))
+CATALOG = Path(__file__).parent / "messages.toml"
 
 
 def text(section: str, key: str, lang: str = "en", **values) -> str:
-    """The `section.key` text in `lang`, with {placeholders} filled; unknown keys fall back to the key itself."""
-    entry = _catalog().get(section, {}).get(key)
-    if entry is None:
-        return f"{section}.{key}"
-    template = entry.get(lang) or entry["en"]
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError):
-        return template
+    """The `section.key` text in `lang`, with {placeholders} filled."""
+    return catalog_text(CATALOG, section, key, lang, **values)

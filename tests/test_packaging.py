@@ -15,7 +15,13 @@ assert 'site-packages' in reference.__file__ or 'installed' in reference.__file_
 root = data.mnist_root('subset')
 assert data.has_mnist_files(root), root
 train, test = data.mnist_datasets('subset')
-print('wheel ok', len(train), len(test))
+from checker.scenario import load_all
+from checker.messages import text
+scenarios = load_all()
+assert all(s.buggy_path.is_file() and s.solution_path.is_file() for s in scenarios)
+assert text('ui', 'fixed', 'zh') == '已修复'
+banks = sorted((Path(quizzes.__file__).parent / 'banks').glob('*.toml'))
+print('wheel ok', len(train), len(test), len(scenarios), 'scenarios', len(banks), 'banks')
 """
 
 
@@ -38,4 +44,6 @@ def test_wheel_installs_with_its_data_files(tmp_path):
     result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, env=env, cwd=tmp_path,
                             timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "wheel ok 10000 2000" in result.stdout
+    scenarios = len(list((REPO / "buggy_examples").glob("*.toml")))
+    banks = len(list((REPO / "quizzes" / "banks").glob("*.toml")))
+    assert f"wheel ok 10000 2000 {scenarios} scenarios {banks} banks" in result.stdout

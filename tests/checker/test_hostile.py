@@ -66,7 +66,11 @@ def test_a_pickled_payload_in_the_weights_never_runs_in_the_parent(tmp_path):
 
 
 def test_a_submission_cannot_mark_itself_solved(tmp_path, torchdrill_home):
-    verify_fixture("import_checker", tmp_path)
     progress = torchdrill_home / "state" / "checker.json"
-    solved = json.loads(progress.read_text()).get("solved", {}) if progress.exists() else {}
-    assert "zero_grad" not in solved
+
+    def solved() -> dict:
+        return json.loads(progress.read_text()).get("solved", {}) if progress.exists() else {}
+
+    before = solved()  # other tests may have solved zero_grad honestly; this run must not change that record
+    verify_fixture("import_checker", tmp_path)
+    assert solved() == before

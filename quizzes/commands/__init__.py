@@ -1,0 +1,1 @@
+"""One module per `quiz` command, each exposing `command`; the CLI finds them by listing this folder."""

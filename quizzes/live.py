@@ -1,0 +1,63 @@
+"""Jobs for the worker, built from a bank's question and an answer, and the worker's reply read back as a LiveRun."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from quizzes.model import BLANK, Bank, Question
+
+
+@dataclass(frozen=True)
+class LiveRun:
+    """What live torch said about one job."""
+
+    status: str  # done | timeout | flood | crashed | broken (the bank's setup failed, or a bug of ours)
+    passed: bool = False
+    reason: str = ""  # why a check failed: a key of [reason] in messages.toml
+    detail: dict = field(default_factory=dict)
+    value: dict | None = None  # predict: the descriptor of the live value
+    shown: str = ""
+    output: str = ""
+    problem: str = ""  # broken: what failed; crashed: how the process ended
+    seconds: float = 0.0
+
+
+def setup_sources(bank: Bank, question: Question) -> list[list[str]]:
+    parts = [["<bank setup>", bank.setup], [f"<setup of {question.id}>", question.setup]]
+    return [part for part in parts if part[1].strip()]
+
+
+def make_job(bank: Bank, question: Question, mode: str, program: str, context: dict) -> dict:
+    """A job the worker can run: the setup, then the program in mode predict, check or run."""
+    return {"mode": mode, "setup": setup_sources(bank, question), "program": program,
+            "program_name": "<answer>" if mode == "check" else f"<{question.id}>",
+            "check": vars(question.check) if question.check else None,
+            "expression_target": question.kind == "code", "timeout_s": bank.timeout_for(question),
+            "globals": context.get("globals", {}), "lang": context.get("lang", "en")}
+
+
+def program_for(question: Question, answer) -> str:
+    """The code to run for an answer: the student's code, the filled template, or the steps in their order."""
+    if question.kind == "code":
+        return answer
+    if question.kind == "fill":
+        return question.code.replace(BLANK, answer.strip())
+    lines = []
+    for line in question.code.splitlines():
+        if line.strip() == BLANK:
+            indent = line[: len(line) - len(line.lstrip())]
+            lines.extend(indent + question.steps[number - 1] for number in answer)
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def read_reply(reply: dict) -> LiveRun:
+    status, output, seconds = reply.get("status", "crashed"), reply.get("output", ""), reply.get("seconds", 0.0)
+    if status != "done":
+        return LiveRun(status=status, output=output, problem=reply.get("exit", ""), seconds=seconds)
+    report = reply.get("report", {})
+    if report.get("phase") != "done":
+        return LiveRun(status="broken", output=output, problem=report.get("error", "?"), seconds=seconds)
+    return LiveRun(status="done", passed=bool(report.get("passed")), reason=report.get("reason", ""),
+                   detail=report.get("detail", {}), value=report.get("value"), shown=report.get("shown", ""),
+                   output=output, seconds=seconds)

@@ -1,0 +1,52 @@
+"""Reading students' answers: predictions in the forms people write them, choice letters and step orders."""
+from __future__ import annotations
+
+import pytest
+
+from quizzes.answers import AnswerError, format_expected, matches, parse_choice, parse_order, parse_prediction
+
+SHAPE = {"kind": "shape", "value": [2, 4, 4]}
+DTYPE = {"kind": "dtype", "value": "torch.float32"}
+ERROR = {"kind": "error", "names": ["RuntimeError"], "message": "..."}
+TENSOR = {"kind": "tensor", "shape": [2], "dtype": "torch.int64", "values": [1, 0]}
+
+
+@pytest.mark.parametrize("expected, accepted, rejected", [
+    (SHAPE, ["(2, 4, 4)", "torch.Size([2, 4, 4])", "[2,4,4]", "2, 4, 4", "Size([2, 4, 4])"], ["(4, 4, 2)", "(2, 4)"]),
+    ({"kind": "shape", "value": [1000]}, ["(1000,)", "1000", "torch.Size([1000])"], ["(1, 1000)"]),
+    (DTYPE, ["torch.float32", "float32", "torch.float", "`torch.float32`"], ["torch.float64", "int64"]),
+    ({"kind": "none"}, ["None", "none", "null"], ["0", "False"]),
+    ({"kind": "bool", "value": True}, ["True", "true", "yes", "是"], ["False", "1"]),
+    ({"kind": "number", "value": 157, "integer": True}, ["157", "157.0"], ["156", "157.1"]),
+    ({"kind": "number", "value": 0.48999999999999994, "integer": False}, ["0.49", "0.4900"], ["0.5"]),
+    (ERROR, ["RuntimeError", "torch.RuntimeError", "runtimeerror"], ["None", "ValueError", "error"]),
+    ({"kind": "object", "type": "DivBackward1", "repr": ""}, ["DivBackward1", "DivBackward"], ["MulBackward0"]),
+    (TENSOR, ["tensor([1, 0])", "[1, 0]", "(1, 0)"], ["[0, 1]", "[[1], [0]]", "1"]),
+    ({"kind": "device", "value": "cpu"}, ["cpu", "torch.device('cpu')", "device(type='cpu')"], ["cuda", "gpu"]),
+    ({"kind": "sequence", "items": [{"kind": "bool", "value": True}, {"kind": "bool", "value": False}]},
+     ["[True, False]", "(True, False)"], ["[True, True]"]),
+])
+def test_predictions_are_read_the_way_students_write_them(expected, accepted, rejected):
+    for answer in accepted:
+        assert matches(expected, parse_prediction(answer)), answer
+    for answer in rejected:
+        assert not matches(expected, parse_prediction(answer)), answer
+    assert matches(expected, parse_prediction(format_expected(expected)))
+
+
+def test_shapes_inside_sequences_round_trip():
+    pair = {"kind": "sequence", "items": [{"kind": "shape", "value": [16, 1, 28, 28]}, {"kind": "shape", "value": [16]}]}
+    assert format_expected(pair) == "[torch.Size([16, 1, 28, 28]), torch.Size([16])]"
+    assert matches(pair, parse_prediction("((16, 1, 28, 28), (16,))"))
+
+
+def test_choice_letters_and_step_orders():
+    assert parse_choice("b", 4) == ("b",)
+    assert parse_choice("C, a", 4) == parse_choice("ac", 4) == parse_choice(["a", "c"], 4) == ("a", "c")
+    assert parse_order("3 1 2", 3) == parse_order("3,1,2", 3) == parse_order([3, 1, 2], 3) == (3, 1, 2)
+    for bad in ("e", "", "a, z"):
+        with pytest.raises(AnswerError):
+            parse_choice(bad, 4)
+    for bad in ("1 2", "1 1 2", "a b c", [1, 2, 4]):
+        with pytest.raises(AnswerError):
+            parse_order(bad, 3)
