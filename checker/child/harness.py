@@ -54,43 +54,26 @@ def load_student_module(path: str):
     return module
 
 
-def call_capturing_locals(fn, args, kwargs):
-    """Call fn and return (result, its locals at return, the line it returned from)."""
-    code = inspect.unwrap(fn).__code__
-    captured: dict = {}
-
-    def local_trace(frame, event, arg):
-        if event == "return":
-            captured["locals"], captured["line"] = dict(frame.f_locals), frame.f_lineno
-        return local_trace
-
-    def global_trace(frame, event, arg):
-        if frame.f_code is code:
-            frame.f_trace_lines = False  # only call and return events: cheap
-            return local_trace
-        return None
-
-    previous = sys.gettrace()
-    sys.settrace(global_trace)
-    try:
-        result = fn(*args, **kwargs)
-    finally:
-        sys.settrace(previous)
-    return result, captured.get("locals", {}), captured.get("line")
-
-
 def wrap_entry_points(module, names: dict, probes) -> None:
     """Replace train() and test() in the module's namespace so probes know which scope they are in."""
+
+    def evaluation_with_leftover_check(fn, args, kwargs):
+        # The probes keep test()'s frame from its first model call; once test() returns, that frame object
+        # still holds its final locals (as traceback frames do), so no tracing is needed while it runs.
+        probes.test_code, probes.test_frame = inspect.unwrap(fn).__code__, None
+        result = fn(*args, **kwargs)
+        frame, probes.test_frame = probes.test_frame, None
+        local_values = dict(frame.f_locals) if frame is not None else {}
+        probes.check_evaluation_leftovers(local_values, result, frame.f_lineno if frame is not None else None)
+        return result
 
     def scoped(fn, attribute):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             setattr(probes, attribute, getattr(probes, attribute) + 1)
             try:
-                if attribute == "test_depth":
-                    result, local_values, line = call_capturing_locals(fn, args, kwargs)
-                    probes.check_evaluation_leftovers(local_values, result, line)
-                    return result
+                if attribute == "test_depth" and probes.active("no_graph_kept"):
+                    return evaluation_with_leftover_check(fn, args, kwargs)
                 return fn(*args, **kwargs)
             finally:
                 setattr(probes, attribute, getattr(probes, attribute) - 1)
@@ -101,6 +84,12 @@ def wrap_entry_points(module, names: dict, probes) -> None:
         name = names.get(key)
         if name and callable(getattr(module, name, None)):
             setattr(module, name, scoped(getattr(module, name), attribute))
+
+
+def needs_runtime_probes(probes: list[str]) -> bool:
+    from checker.child.probes import RUNTIME_PROBES
+
+    return any(p in RUNTIME_PROBES for p in probes)
 
 
 def missing_entry_points(module, names: dict) -> list[str]:
@@ -139,8 +128,9 @@ def run(spec: dict, reporter: Reporter) -> None:
         setattr(module, name, value)
     if hasattr(module, "device"):
         module.device = torch.device(spec["device"])
-    wrap_entry_points(module, names, probes)
-    probes.install()
+    if needs_runtime_probes(spec["probes"]):  # with none asked for (the reference run), no hook at all
+        wrap_entry_points(module, names, probes)
+        probes.install()
     began = time.perf_counter()
     try:
         model = getattr(module, names["main"])()

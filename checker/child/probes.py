@@ -43,6 +43,8 @@ class ProbeSet:
     model_calls: int = 0
     optimizer_steps: int = 0
     _forward_depth: int = 0
+    test_code: object = None  # the code object of the script's test(), whose frame we keep to read its locals
+    test_frame: object = None
     _params: dict = field(default_factory=dict)  # id(param) -> _ParamState (tensors compare elementwise: no weak dict)
     _watched_models: "weakref.WeakSet" = field(default_factory=weakref.WeakSet)
     _handles: list = field(default_factory=list)
@@ -84,9 +86,18 @@ class ProbeSet:
             return  # a parameter-free module, such as a torchvision transform in the data pipeline
         self.model_calls += 1
         if self.test_depth:
+            if self.test_frame is None and self.test_code is not None:
+                self.test_frame = self._find_frame(self.test_code)
             self._check_evaluation(module)
         elif self.train_depth:
             self._check_training(module)
+
+    @staticmethod
+    def _find_frame(code):
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code is not code:
+            frame = frame.f_back
+        return frame
 
     def _after_forward(self, module, args, output) -> None:
         self._forward_depth = max(0, self._forward_depth - 1)
