@@ -128,6 +128,8 @@ def run(spec: dict, reporter: Reporter) -> None:
         setattr(module, name, value)
     if hasattr(module, "device"):
         module.device = torch.device(spec["device"])
+    if hasattr(module, "data_root"):
+        module.data_root = spec["data_root"]  # the sandbox's read-only copy of the data asked for (subset or full)
     if needs_runtime_probes(spec["probes"]):  # with none asked for (the reference run), no hook at all
         wrap_entry_points(module, names, probes)
         probes.install()
