@@ -56,8 +56,13 @@ def print_source(console: Console, code: str) -> None:
 def scenario_table(rows: list[dict], lang: str) -> Table:
     table = Table(show_lines=False)
     for column in ("id", "title", "buggy", "solution", "progress"):
-        table.add_column(column)
+        table.add_column(text("list", column, lang), overflow="fold")  # paths are copied: never cut them short
     for row in rows:
-        progress = "[green]solved[/]" if row["solved"] else f"{row['hints_shown']} hint(s)"
+        if row["solved"]:
+            progress = f"[green]{text('list', 'solved', lang)}[/]"
+        elif row["hints_shown"]:
+            progress = text("list", "hints", lang, count=row["hints_shown"])
+        else:
+            progress = text("list", "not_started", lang)
         table.add_row(row["id"], escape(row["title"]), row["buggy"], row["solution"], progress)
     return table

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker import scenario as scenarios
+from checker.messages import text
 from checker.verdict import InputError
 
 MAX_SOURCE_BYTES = 1024 * 1024
@@ -18,33 +19,37 @@ class Submission:
     tree: ast.Module
 
 
-def read_submission(path: Path) -> Submission:
+def read_submission(path: Path, lang: str = "en") -> Submission:
     """The file's bytes and syntax tree, or an InputError that says what is wrong with it."""
+
+    def problem(key: str, **values) -> InputError:
+        return InputError(text("input", key, lang, path=path, **values))
+
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise problem("no_such_file")
     if not path.is_file():
-        raise InputError(f"{path}: not a file; give the path of a Python script")
+        raise problem("not_a_file")
     source = path.read_bytes()
     if len(source) > MAX_SOURCE_BYTES:
-        raise InputError(f"{path}: {len(source):,} bytes is too large for a training script (limit 1 MB)")
+        raise problem("too_large", size=f"{len(source):,}")
     if not source.strip():
-        raise InputError(f"{path}: the file is empty; start again from the scenario's buggy script")
+        raise problem("empty")
     try:
-        text = source.decode("utf-8")
+        text_source = source.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text (byte {error.start}); is this a Python file? Save it as UTF-8.") from None
+        raise problem("not_utf8", byte=error.start) from None
     try:
-        tree = ast.parse(text, filename=path.name)
+        tree = ast.parse(text_source, filename=path.name)
     except SyntaxError as error:
         if path.suffix != ".py":
-            raise InputError(f"{path}: this does not look like a Python file (it does not parse as Python)") from None
-        raise InputError(f"{path}:{error.lineno}: syntax error: {error.msg}; fix it and run verify again") from None
+            raise problem("not_python") from None
+        raise problem("syntax_error", line=error.lineno, detail=error.msg) from None
     except ValueError as error:  # null bytes
-        raise InputError(f"{path}: not a Python file ({error})") from None
+        raise problem("null_bytes", detail=error) from None
     return Submission(path=path, source=source, tree=tree)
 
 
-def scenario_for(path: Path, scenario_id: str | None):
+def scenario_for(path: Path, scenario_id: str | None, lang: str = "en"):
     """--scenario if given, else the scenario whose id the file name starts with (zero_grad_v2.py -> zero_grad)."""
     if scenario_id:
         try:
@@ -54,6 +59,5 @@ def scenario_for(path: Path, scenario_id: str | None):
     known = [p.stem for p in scenarios.discover()]
     matches = [k for k in known if path.stem == k or path.stem.startswith(k + "_") or path.stem.startswith(k + "-")]
     if not matches:
-        raise InputError(f"{path.name}: cannot tell which scenario this is; pass --scenario ID "
-                         f"(one of: {', '.join(known)})")
+        raise InputError(text("input", "unknown_scenario", lang, name=path.name, known=", ".join(known)))
     return scenarios.find(max(matches, key=len))

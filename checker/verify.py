@@ -25,8 +25,8 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
            on_status: Status | None = None) -> Verdict:
     """Verify one submission. InputError for problems with the input; anything the script does is a verdict."""
     started = time.perf_counter()
-    submission = read_submission(Path(path))
-    scenario = scenario_for(submission.path, scenario_id)
+    submission = read_submission(Path(path), lang)
+    scenario = scenario_for(submission.path, scenario_id, lang)
     device = resolve_device(device)
     warm = threading.Thread(target=_import_torch, daemon=True)  # overlaps the child's run
     warm.start()

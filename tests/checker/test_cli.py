@@ -97,3 +97,11 @@ def _first_verdict_done(process) -> bool:
 
     ready, _, _ = select.select([process.stderr], [], [], 0)
     return bool(ready) and "waiting for changes" in process.stderr.readline()
+
+
+def test_input_errors_speak_the_students_language():
+    fixture = REPO / "tests" / "fixtures" / "hostile" / "syntax_error.py"
+    chinese = checker("verify", str(fixture), "--scenario", "zero_grad", "--lang", "zh")
+    assert chinese.returncode == 2 and "语法错误" in chinese.stderr and "syntax_error.py:5" in chinese.stderr
+    english = checker("verify", str(fixture), "--scenario", "zero_grad", "--lang", "en")
+    assert english.returncode == 2 and "syntax error" in english.stderr
