@@ -44,7 +44,8 @@ def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
         finding = reported.get(probe)
         why = text("why", probe, lang)
         if finding:
-            line = finding.get("line") or lint_lines.get(probe) or _related_lint_line(probe, lint_lines)
+            # A lint's line names the cause (where the optimizer was built); the probe's, where it showed.
+            line = lint_lines.get(probe) or finding.get("line") or _related_lint_line(probe, lint_lines)
             checks.append(Check(probe, False, text("fail", finding["code"], lang, detail=finding["detail"]), line, why))
         elif finished:
             checks.append(Check(probe, True, text("ok", probe, lang)))

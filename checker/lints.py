@@ -70,7 +70,7 @@ def optimizer_wrong_network(tree: ast.Module) -> list[LintHit]:
     hits = []
     for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         created = {t.id: n.lineno for n in ast.walk(function) if isinstance(n, ast.Assign)
-                   and isinstance(n.value, ast.Call) and ast.unparse(n.value.func) in model_classes
+                   and _constructed_class(n.value) in model_classes
                    for t in n.targets if isinstance(t, ast.Name)}
         for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
             network = _optimizer_network(call)
@@ -79,6 +79,13 @@ def optimizer_wrong_network(tree: ast.Module) -> list[LintHit]:
                 hits.append(LintHit("optimizer_wrong_network", call.lineno,
                                     f"optimizer built on {network} while {others} is created here"))
     return hits
+
+
+def _constructed_class(node: ast.AST) -> str | None:
+    """`Net` for `Net()`, and through method chains such as `Net().to(device)`."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
+        node = node.func.value
+    return ast.unparse(node.func) if isinstance(node, ast.Call) else None
 
 
 def _optimizer_network(call: ast.Call) -> str | None:

@@ -55,3 +55,18 @@ def resume():
     assert hits(optimizer_wrong_network, source) == [("optimizer_wrong_network", 8)]
     fixed = source.replace("optim.SGD(network.parameters()", "optim.SGD(continued_network.parameters()")
     assert hits(optimizer_wrong_network, fixed) == []
+    moved = source.replace("continued_network = Net()", "continued_network = Net().to(device)")
+    assert hits(optimizer_wrong_network, moved) == [("optimizer_wrong_network", 8)]
+
+
+def test_each_shipped_lint_points_at_the_buggy_line_and_is_quiet_on_the_solution():
+    wanted = {"missing_zero_grad": "loss.backward()", "batch_size_reshape": "t = t.reshape(batch_size, 192)",
+              "optimizer_wrong_network": "continued_optimizer = make_optimizer(network)"}
+    from checker.lints import run_lints
+    from checker.scenario import load_all
+
+    for s in (s for s in load_all() if s.lints):
+        lines = s.buggy_path.read_text().splitlines()
+        found = run_lints(ast.parse(s.buggy_path.read_text()), s.lints)
+        assert [lines[h.line - 1].strip() for h in found] == [wanted[h.lint] for h in found] and found, s.id
+        assert run_lints(ast.parse(s.solution_path.read_text()), s.lints) == [], s.id
