@@ -15,15 +15,18 @@ class Limits:
     output_bytes: int = 32 * MIB  # more output than this is a flood: the child is stopped
     weights_bytes: int = 64 * MIB
 
-    def apply_to(self, pid: int) -> None:
-        """Set the limits on a running process (Linux prlimit); elsewhere the timeout still applies."""
-        settings = [
+    def settings(self) -> list[tuple[int, int]]:
+        """(resource, value) pairs, each set as both the soft and the hard limit."""
+        return [
             (resource.RLIMIT_AS, self.memory_mb * MIB),
             (resource.RLIMIT_CPU, int(self.timeout_s * 4) + 10),  # CPU seconds over all threads
             (resource.RLIMIT_FSIZE, self.file_mb * MIB),
             (resource.RLIMIT_CORE, 0),
         ]
-        for which, value in settings:
+
+    def apply_to(self, pid: int) -> None:
+        """Set the limits on a running process (Linux prlimit); elsewhere the timeout still applies."""
+        for which, value in self.settings():
             try:
                 resource.prlimit(pid, which, (value, value))
             except (AttributeError, OSError, ValueError):

@@ -2,44 +2,21 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
-# Which probe each lint explains: a lint hit supplies the line when that probe fails.
-LINT_FOR_PROBE = {
-    "missing_zero_grad": "grads_zeroed",
-    "batch_size_reshape": "batch_independent",
-    "optimizer_wrong_network": "params_owned",
-}
-
-
-@dataclass(frozen=True)
-class LintHit:
-    lint: str
-    line: int
-    detail: str
+from checker.lint_hit import LintHit, calls as _calls, loops_calling
+from checker.loop_lints import LOOP_LINTS
 
 
 def run_lints(tree: ast.Module, names: tuple[str, ...]) -> list[LintHit]:
-    checks = {"missing_zero_grad": missing_zero_grad, "batch_size_reshape": batch_size_reshape,
-              "optimizer_wrong_network": optimizer_wrong_network}
-    return [hit for name in names for hit in checks[name](tree)]
-
-
-def _calls(node: ast.AST, attribute: str):
-    for child in ast.walk(node):
-        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == attribute:
-            yield child
+    return [hit for name in names for hit in LINTS[name][0](tree)]
 
 
 def missing_zero_grad(tree: ast.Module) -> list[LintHit]:
     """A loop that calls backward() with no zero_grad() (or `.grad = None`) inside that same loop."""
     hits = []
-    for loop in (n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))):
-        inner_loops = [n for n in ast.walk(loop) if n is not loop and isinstance(n, (ast.For, ast.While))]
-        if any(list(_calls(inner, "backward")) for inner in inner_loops):
-            continue  # the innermost loop with backward() is judged on its own
-        backward = next(_calls(loop, "backward"), None)
-        if backward and not list(_calls(loop, "zero_grad")) and not _sets_grad_none(loop):
+    for loop in loops_calling(tree, "backward"):  # the innermost loop with backward() is judged on its own
+        backward = next(_calls(loop, "backward"))
+        if not list(_calls(loop, "zero_grad")) and not _sets_grad_none(loop):
             hits.append(LintHit("missing_zero_grad", backward.lineno, "backward() without zero_grad() in this loop"))
     return hits
 
@@ -99,3 +76,13 @@ def _optimizer_network(call: ast.Call) -> str | None:
     if "optim" in ast.unparse(call.func).lower() and isinstance(first, ast.Name):
         return first.id
     return None
+
+
+# Each lint, and the probe whose failing check it supplies the line for.
+LINTS = {
+    "missing_zero_grad": (missing_zero_grad, "grads_zeroed"),
+    "batch_size_reshape": (batch_size_reshape, "batch_independent"),
+    "optimizer_wrong_network": (optimizer_wrong_network, "params_owned"),
+    **LOOP_LINTS,
+}
+LINT_FOR_PROBE = {name: probe for name, (_, probe) in LINTS.items()}

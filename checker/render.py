@@ -66,3 +66,17 @@ def scenario_table(rows: list[dict], lang: str) -> Table:
             progress = text("list", "not_started", lang)
         table.add_row(row["id"], escape(row["title"]), row["buggy"], row["solution"], progress)
     return table
+
+
+def grades_table(grades) -> Table:
+    """One row per student: score, status, accuracy and the first failing check."""
+    table = Table(show_lines=False)
+    for column in ("student", "score", "status", "accuracy", "first problem"):
+        table.add_column(column, overflow="fold")
+    for grade in grades:
+        colour = "green" if grade.passed else "yellow" if grade.status in ("not_fixed", "crashed", "timeout") else "red"
+        accuracy = f"{100 * grade.accuracy:.1f}%" if grade.accuracy is not None else "-"
+        problem = grade.message or next((f"{c.id}: {c.message}" for c in grade.checks if not c.passed), "")
+        table.add_row(escape(grade.student), f"{grade.score:g}/{grade.max_score:g}", f"[{colour}]{grade.status}[/]",
+                      accuracy, escape(problem[:160]))
+    return table

@@ -20,6 +20,12 @@ from checker.limits import Limits
 OUTPUT_HEAD, OUTPUT_TAIL = 4_000, 12_000  # characters of the script's output kept for the verdict
 REPORT_LINE_MAX = 1_000_000
 CHECKER_PARENT = str(Path(__file__).resolve().parent.parent)  # so the child finds `checker` installed or not
+HARNESS_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); import runpy; "
+                     "runpy.run_module('checker.child.harness', run_name='__main__')")
+
+
+class WorkerLost(RuntimeError):
+    """The warm worker died while it ran a child: the run tells nothing about the script; run it again."""
 
 
 @dataclass
@@ -58,12 +64,13 @@ class RunRequest:
     limits: Limits
 
 
-def run_in_sandbox(request: RunRequest, keep: Path | None = None) -> ChildRun:
-    """Run the student's script under the harness and return what it reported. `keep` receives the weights."""
+def run_in_sandbox(request: RunRequest, keep: Path | None = None, launcher=None) -> ChildRun:
+    """Run the student's script under the harness and return what it reported. `keep` receives the weights.
+    `launcher` starts the child: a fresh process by default, or a warm worker (checker.workers)."""
     sandbox = Path(tempfile.mkdtemp(prefix="torchdrill-"))
     try:
         spec = _prepare(sandbox, request)
-        result = _spawn_and_wait(sandbox, spec, request.limits)
+        result = _spawn_and_wait(sandbox, spec, request.limits, launcher or FRESH_PROCESS)
         weights = sandbox / "out" / "weights.pt"
         if keep is not None and weights.is_file() and weights.stat().st_size <= request.limits.weights_bytes:
             shutil.copyfile(weights, keep)
@@ -93,7 +100,8 @@ def _prepare(sandbox: Path, request: RunRequest) -> dict:
     }
 
 
-def _child_env(sandbox: Path) -> dict:
+def child_env(sandbox: Path) -> dict:
+    """The child's whole environment: nothing of the checker's own but PATH and a few thread settings."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(sandbox), "TMPDIR": str(sandbox / "tmp"),
            "TORCHDRILL_HOME": str(sandbox / "home"), "XDG_CACHE_HOME": str(sandbox / "cache"),
            "TORCHDRILL_OFFLINE": "1", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
@@ -103,56 +111,78 @@ def _child_env(sandbox: Path) -> dict:
     return env
 
 
-def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits) -> ChildRun:
+class FreshProcess:
+    """Starts each child as a new `python -I` process, which imports torch itself (the default launcher)."""
+
+    def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int):
+        child = subprocess.Popen(
+            [sys.executable, "-I", "-c", HARNESS_BOOTSTRAP], cwd=sandbox, env=env, stdin=subprocess.PIPE,
+            stdout=out_w, stderr=out_w, pass_fds=(report_w,), start_new_session=True,
+        )
+        limits.apply_to(child.pid)  # before the spec is written: the harness waits for it, so nothing runs unlimited
+        try:
+            child.stdin.write(json.dumps({**spec, "report_fd": report_w}).encode())
+            child.stdin.close()
+        except BrokenPipeError:
+            pass
+        return child
+
+
+FRESH_PROCESS = FreshProcess()
+
+
+def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher) -> ChildRun:
+    out_read, out_write = os.pipe()
     report_read, report_write = os.pipe()
     nonce = secrets.token_hex(16)
-    bootstrap = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); import runpy; "
-                 "runpy.run_module('checker.child.harness', run_name='__main__')")
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-I", "-c", bootstrap], cwd=sandbox, env=_child_env(sandbox), stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(report_write,), start_new_session=True,
-    )
-    os.close(report_write)
-    limits.apply_to(child.pid)  # before the spec is written: the harness waits for it, so nothing runs unlimited
+    try:
+        child = launcher.start(sandbox, child_env(sandbox), {**spec, "nonce": nonce}, limits, out_write,
+                               report_write)
+    except BaseException:
+        os.close(out_read)
+        os.close(report_read)
+        raise
+    finally:
+        os.close(out_write)  # the child holds its own copies; ours would keep the readers from seeing the end
+        os.close(report_write)
     result = ChildRun()
+    output = os.fdopen(out_read, "rb")
     readers = [
-        threading.Thread(target=_read_output, args=(child, result, limits), daemon=True),
+        threading.Thread(target=_read_output, args=(output, child.pid, result, limits), daemon=True),
         threading.Thread(target=_read_reports, args=(report_read, nonce, result), daemon=True),
     ]
     for reader in readers:
         reader.start()
-    try:
-        child.stdin.write(json.dumps({**spec, "report_fd": report_write, "nonce": nonce}).encode())
-        child.stdin.close()
-    except BrokenPipeError:
-        pass
     try:
         child.wait(timeout=limits.timeout_s)
     except subprocess.TimeoutExpired:
         result.timed_out = not result.output_flooded
     finally:
         kill_process_tree(child.pid)
-        child.wait()
-    for reader in readers:
-        reader.join(timeout=5)
-    result.returncode = child.returncode
+        result.returncode = child.wait()
+        for reader in readers:
+            reader.join(timeout=5)
+    if getattr(child, "worker_lost", False):
+        raise WorkerLost("the warm worker running this child died")
     result.wall_s = time.perf_counter() - started
     return result
 
 
-def _read_output(child: subprocess.Popen, result: ChildRun, limits: Limits) -> None:
+def _read_output(stream, pid: int, result: ChildRun, limits: Limits) -> None:
+    """Keep the head and the tail of the child's output; stop the child once it has printed too much."""
     head, tail = bytearray(), bytearray()
-    while chunk := child.stdout.read1(65536):
-        result.output_bytes += len(chunk)
-        room = OUTPUT_HEAD - len(head)
-        if room > 0:
-            head += chunk[:room]
-            chunk = chunk[room:]
-        tail = (tail + chunk)[-OUTPUT_TAIL:]
-        if result.output_bytes > limits.output_bytes and not result.output_flooded:
-            result.output_flooded = True
-            kill_process_tree(child.pid)
+    with stream:
+        while chunk := stream.read1(65536):
+            result.output_bytes += len(chunk)
+            room = OUTPUT_HEAD - len(head)
+            if room > 0:
+                head += chunk[:room]
+                chunk = chunk[room:]
+            tail = (tail + chunk)[-OUTPUT_TAIL:]
+            if result.output_bytes > limits.output_bytes and not result.output_flooded:
+                result.output_flooded = True
+                kill_process_tree(pid)
     skipped = result.output_bytes - len(head) - len(tail)
     marker = f"\n[... {skipped:,} bytes of output left out ...]\n".encode() if skipped else b""
     result.output = (bytes(head) + marker + bytes(tail)).decode("utf-8", errors="replace")

@@ -14,16 +14,14 @@ from importlib import resources
 from pathlib import Path
 
 from checker.limits import Limits
+from checker.lints import LINTS
 
 SCENARIOS_ENV = "TORCHDRILL_SCENARIOS"  # extra scenario folders, separated by os.pathsep
 KNOWN_PROBES = ("grads_zeroed", "params_owned", "train_mode", "eval_mode", "no_grad_eval", "no_graph_kept",
-                "batch_independent", "resume_equivalent")
-KNOWN_LINTS = ("missing_zero_grad", "batch_size_reshape", "optimizer_wrong_network")
-TOP_KEYS = {"id", "model", "seed_tutorial", "max_diff_lines", "probes", "lints", "title", "summary", "explanation",
-            "hints", "entry_points", "budget", "variants"}
-ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume"}
-BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance"}
-VARIANT_KEYS = {"name", "base", "replace", "expect", "failing"}
+                "grad_enabled_train", "train_graph_released", "full_epochs", "train_split", "train_shuffled",
+                "loss_on_logits", "scheduler_per_epoch", "batch_independent", "resume_equivalent")
+KNOWN_LINTS = tuple(LINTS)
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's test visibility
 
 
 class ScenarioError(ValueError):
@@ -60,6 +58,29 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class CustomProbe:
+    """An instructor's probe: a Python file beside the metadata, run in the sandbox (see docs/authoring.md)."""
+
+    id: str
+    path: Path
+    ok: Text
+    fail: Text
+    why: Text
+
+
+@dataclass(frozen=True)
+class Grading:
+    """Points per check for `checker grade` (a check not named is worth `default_weight`)."""
+
+    weights: tuple[tuple[str, float], ...] = ()
+    default_weight: float = 1.0
+    visibility: str = "visible"
+
+    def weight(self, check_id: str) -> float:
+        return dict(self.weights).get(check_id, self.default_weight)
+
+
+@dataclass(frozen=True)
 class Scenario:
     id: str
     model: str
@@ -77,6 +98,15 @@ class Scenario:
     metadata_path: Path
     buggy_path: Path
     solution_path: Path
+    grading: Grading = Grading()
+    custom_probes: tuple[CustomProbe, ...] = ()
+
+    def check_ids(self) -> list[str]:
+        """Every check a verdict on this scenario can hold, in order."""
+        return ["runs", *self.probes, "accuracy"]
+
+    def custom_probe(self, probe_id: str) -> CustomProbe | None:
+        return next((p for p in self.custom_probes if p.id == probe_id), None)
 
 
 def scenario_dirs() -> list[Path]:
@@ -110,86 +140,14 @@ def solutions_dir() -> Path:
 
 
 def load(path: Path) -> Scenario:
+    """The scenario whose metadata is at `path`; ScenarioError (naming the file and the field) if it is unusable."""
+    from checker.scenario_fields import parse
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
-    return _parse(raw, path)
-
-
-def _parse(raw: dict, path: Path) -> Scenario:
-    where = lambda field: f"{path}: field {field!r}"  # noqa: E731
-    _no_unknown(raw, TOP_KEYS, path, "")
-    scenario_id = _required(raw, "id", str, where)
-    if scenario_id != path.stem:
-        raise ScenarioError(f"{where('id')}: is {scenario_id!r} but the file is {path.name}; make them the same")
-    probes = tuple(_required(raw, "probes", list, where))
-    for probe in probes:
-        if probe not in KNOWN_PROBES:
-            raise ScenarioError(f"{where('probes')}: unknown probe {probe!r}; known: {', '.join(KNOWN_PROBES)}")
-    lints = tuple(raw.get("lints", []))
-    for lint in lints:
-        if lint not in KNOWN_LINTS:
-            raise ScenarioError(f"{where('lints')}: unknown lint {lint!r}; known: {', '.join(KNOWN_LINTS)}")
-    entry = _required(raw, "entry_points", dict, where)
-    _no_unknown(entry, ENTRY_KEYS, path, "entry_points.")
-    for key in ("main", "model_class"):
-        _required(entry, key, str, lambda f: where(f"entry_points.{f}"))
-    return Scenario(
-        id=scenario_id, model=_required(raw, "model", str, where), seed_tutorial=str(raw.get("seed_tutorial", "")),
-        max_diff_lines=int(raw.get("max_diff_lines", 0)), probes=probes, lints=lints,
-        title=_text(raw, "title", where), summary=_text(raw, "summary", where),
-        explanation=_text(raw, "explanation", where),
-        hints=tuple(_text({"hint": h}, "hint", lambda f, i=i: where(f"hints[{i}]")) for i, h in enumerate(raw.get("hints", []))),
-        entry_points=dict(entry), budget=_budget(raw.get("budget", {}), path),
-        variants=tuple(_variant(v, path, i) for i, v in enumerate(raw.get("variants", []))),
-        metadata_path=path, buggy_path=path.with_suffix(".py"), solution_path=_solution_path(path, scenario_id),
-    )
-
-
-def _solution_path(metadata: Path, scenario_id: str) -> Path:
-    beside = metadata.parent / "solutions" / f"{scenario_id}.py"
-    return beside if beside.is_file() else solutions_dir() / f"{scenario_id}.py"
-
-
-def _no_unknown(table: dict, allowed: set, path: Path, prefix: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ScenarioError(f"{path}: unknown field '{prefix}{unknown[0]}'; allowed here: {', '.join(sorted(allowed))}."
-                            " Check the spelling, or remove it.")
-
-
-def _required(table: dict, key: str, kind: type, where):
-    if key not in table:
-        raise ScenarioError(f"{where(key)} is missing")
-    if not isinstance(table[key], kind):
-        raise ScenarioError(f"{where(key)} should be a {kind.__name__}, not {type(table[key]).__name__}")
-    return table[key]
-
-
-def _text(table: dict, key: str, where) -> Text:
-    value = _required(table, key, dict, where)
-    _no_unknown(value, {"en", "zh"}, Path(where(key).split(":")[0]), f"{key}.")
-    for lang in ("en", "zh"):
-        if not str(value.get(lang, "")).strip():
-            raise ScenarioError(f"{where(key)}: the {lang!r} text is missing or empty; every text needs en and zh")
-    return Text(en=value["en"], zh=value["zh"])
-
-
-def _budget(raw: dict, path: Path) -> Budget:
-    _no_unknown(raw, BUDGET_KEYS, path, "budget.")
-    return Budget(overrides=tuple(sorted(raw.get("overrides", {}).items())), timeout_s=float(raw.get("timeout_s", 180)),
-                  memory_mb=int(raw.get("memory_mb", 6144)), tolerance=float(raw.get("tolerance", 0.03)))
-
-
-def _variant(raw: dict, path: Path, index: int) -> Variant:
-    _no_unknown(raw, VARIANT_KEYS, path, f"variants[{index}].")
-    name = raw.get("name") or f"variant {index}"
-    if raw.get("base", "solution") not in ("solution", "buggy") or raw.get("expect") not in ("pass", "fail"):
-        raise ScenarioError(f"{path}: variants[{index}] ({name}): base must be solution or buggy, expect pass or fail")
-    replace = tuple((str(old), str(new)) for old, new in raw.get("replace", []))
-    return Variant(name=name, base=raw.get("base", "solution"), replace=replace, expect=raw["expect"],
-                   failing=tuple(raw.get("failing", [])))
+    return parse(raw, path)
 
 
 def variant_source(scenario: Scenario, variant: Variant) -> str:

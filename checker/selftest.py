@@ -2,13 +2,14 @@
 and every declared variant gets its declared verdict."""
 from __future__ import annotations
 
+import ast
 import difflib
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from checker.scenario import Scenario, ScenarioError, find, load_all, variant_source
+from checker.scenario import Scenario, ScenarioError, discover, load, variant_source
 from checker.verify import verify
 
 
@@ -58,13 +59,26 @@ def metadata_problems(scenario: Scenario) -> list[str]:
         problems.append(f"the buggy script and the solution differ by {changed} lines; max_diff_lines is "
                         f"{scenario.max_diff_lines}")
     if not scenario.hints:
-        problems.append("no hints")
+        problems.append("no hints: add at least one [[hints]] entry, from gentle to explicit")
+    if not any(v.expect == "pass" for v in scenario.variants) or not any(v.expect == "fail" for v in scenario.variants):
+        problems.append("declare at least one variant that must pass and one that must fail")
     for variant in scenario.variants:
         try:
             variant_source(scenario, variant)
         except ScenarioError as error:
             problems.append(str(error))
+    problems += [problem for probe in scenario.custom_probes for problem in custom_probe_problems(probe)]
     return problems
+
+
+def custom_probe_problems(probe) -> list[str]:
+    """A custom probe's file must compile and define check(ctx)."""
+    try:
+        tree = ast.parse(probe.path.read_text(encoding="utf-8"), filename=str(probe.path))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as error:
+        return [f"custom probe {probe.id!r}: {probe.path} cannot be read as Python: {error}"]
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return [] if "check" in defined else [f"custom probe {probe.id!r}: {probe.path} defines no check(ctx) function"]
 
 
 def cases_of(scenario: Scenario) -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -81,29 +95,58 @@ def cases_of(scenario: Scenario) -> list[tuple[str, str, str, tuple[str, ...]]]:
 
 
 def run_case(scenario: Scenario, source: str, name: str, expect: str, failing: tuple[str, ...],
-             timeout_s: float | None) -> CaseResult:
+             timeout_s: float | None, launcher=None) -> CaseResult:
     with tempfile.TemporaryDirectory(prefix="torchdrill-selftest-") as folder:
         path = Path(folder) / f"{scenario.id}.py"
         path.write_text(source, encoding="utf-8")
-        verdict = verify(path, scenario.id, timeout_s=timeout_s)
+        verdict = verify(path, scenario.id, timeout_s=timeout_s, launcher=launcher)
     failed = [c.id for c in verdict.failed_checks()]
     return CaseResult(name, expect, verdict.passed, failed, [f for f in failing if f not in failed],
                       verdict.duration_s)
 
 
+def load_reports(ids: list[str] | None) -> list[tuple[ScenarioReport, Scenario | None]]:
+    """Each scenario's report so far, with its metadata problems; a scenario whose TOML cannot be loaded
+    is reported (with the loader's message) instead of stopping the whole selftest."""
+    paths = {p.stem: p for p in discover()}
+    if ids:
+        unknown = [i for i in ids if i not in paths]
+        if unknown:
+            raise ScenarioError(f"unknown scenario {unknown[0]!r}; known scenarios: {', '.join(paths)}")
+    loaded = []
+    for scenario_id in ids or list(paths):
+        try:
+            scenario = load(paths[scenario_id])
+        except ScenarioError as error:
+            loaded.append((ScenarioReport(scenario_id, [str(error)]), None))
+            continue
+        loaded.append((ScenarioReport(scenario.id, metadata_problems(scenario)), scenario))
+    return loaded
+
+
 def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
-             on_case: Callable[[str, CaseResult | None], None] | None = None) -> list[ScenarioReport]:
-    scenarios = [find(i) for i in ids] if ids else load_all()
-    reports = []
-    for scenario in scenarios:
-        report = ScenarioReport(scenario.id, metadata_problems(scenario))
-        if not any(p.startswith("missing file") for p in report.problems):
-            for name, source, expect, failing in cases_of(scenario):
-                if on_case:
-                    on_case(f"{scenario.id}: {name}", None)
-                case = run_case(scenario, source, name, expect, failing, timeout_s)
-                report.cases.append(case)
-                if on_case:
-                    on_case(f"{scenario.id}: {name}", case)
-        reports.append(report)
-    return reports
+             on_case: Callable[[str, CaseResult | None], None] | None = None, jobs: int = 2,
+             warm: bool = True, on_total: Callable[[int], None] | None = None) -> list[ScenarioReport]:
+    """Prove the scenarios, running `jobs` cases at a time (each in its own sandbox, as verify runs them)."""
+    from checker.pool import run_all
+
+    loaded = load_reports(ids)
+    tasks = [(report, scenario, case) for report, scenario in loaded if scenario is not None
+             and not any(p.startswith("missing file") for p in report.problems) for case in cases_of(scenario)]
+    if on_total:
+        on_total(len(tasks))
+
+    def work(task, launcher) -> CaseResult:
+        report, scenario, (name, source, expect, failing) = task
+        if on_case:
+            on_case(f"{scenario.id}: {name}", None)
+        return run_case(scenario, source, name, expect, failing, timeout_s, launcher)
+
+    def done(task, result: CaseResult) -> None:
+        if on_case:
+            on_case(f"{task[1].id}: {result.name}", result)
+
+    results = run_all(tasks, work, jobs=jobs, warm=warm, on_done=done)
+    for (report, _, _), result in zip(tasks, results):
+        report.cases.append(result)
+    return [report for report, _ in loaded]

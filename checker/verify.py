@@ -22,8 +22,9 @@ class ReferenceFailed(InputError):
 
 def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device: str = "cpu",
            data_kind: str = "subset", data_root: str | None = None, timeout_s: float | None = None,
-           on_status: Status | None = None) -> Verdict:
-    """Verify one submission. InputError for problems with the input; anything the script does is a verdict."""
+           on_status: Status | None = None, launcher=None) -> Verdict:
+    """Verify one submission. InputError for problems with the input; anything the script does is a verdict.
+    `launcher` starts the sandboxed children: fresh processes by default, or a warm worker (checker.workers)."""
     started = time.perf_counter()
     submission = read_submission(Path(path), lang)
     scenario = scenario_for(submission.path, scenario_id, lang)
@@ -35,12 +36,12 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
 
     def compute_reference() -> float:
         status(text("ui", "reference_running", lang))
-        return solution_accuracy(scenario, device, data_kind, data_root, timeout_s)
+        return solution_accuracy(scenario, device, data_kind, data_root, timeout_s, launcher)
 
     reference = reference_cache.reference_accuracy(scenario, data_kind, device, compute_reference)
     status(text("ui", "running", lang))
     run = run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device, data_kind,
-                     data_root, timeout_s)
+                     data_root, timeout_s, launcher=launcher)
     warm.join()
     hits = lints.run_lints(submission.tree, scenario.lints)
     return assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
@@ -48,10 +49,10 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
 
 
 def solution_accuracy(scenario: Scenario, device: str, data_kind: str, data_root: str | None,
-                      timeout_s: float | None) -> float:
+                      timeout_s: float | None, launcher=None) -> float:
     """The scenario's solution, run exactly like a submission (without probes), evaluated by the parent."""
     run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(), [], device,
-                     data_kind, data_root, timeout_s)
+                     data_kind, data_root, timeout_s, launcher=launcher)
     accuracy, why_not = _measured_accuracy(run, scenario, data_kind, data_root)
     if accuracy is None:  # never cache a failure as a figure
         raise ReferenceFailed(f"the reference solution of {scenario.id!r} did not run: {why_not}\n{run.output[-2000:]}")
@@ -77,7 +78,7 @@ def resolve_device(device: str) -> str:
 
 
 def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], device: str, data_kind: str,
-               data_root: str | None, timeout_s: float | None, keep: Path | None = None) -> sandbox.ChildRun:
+               data_root: str | None, timeout_s: float | None, launcher=None) -> sandbox.ChildRun:
     """Run one script of this scenario in a fresh sandbox; the weights land in a temporary file we own."""
     import tempfile
 
@@ -92,7 +93,11 @@ def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], 
     )
     handle = tempfile.NamedTemporaryFile(prefix="torchdrill-weights-", suffix=".pt", delete=False)
     handle.close()
-    run = sandbox.run_in_sandbox(request, keep=Path(handle.name))
+    try:
+        run = sandbox.run_in_sandbox(request, keep=Path(handle.name), launcher=launcher)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
     if run.weights_path is None:
         Path(handle.name).unlink(missing_ok=True)
     return run

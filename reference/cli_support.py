@@ -11,16 +11,18 @@ import click
 
 
 def lazy_group_class(commands_dir: Path, package: str) -> type[click.Group]:
-    """A click.Group whose commands are the `*_cmd.py` modules of `commands_dir`, imported only when used."""
+    """A click.Group whose commands are the `*_cmd.py` modules of `commands_dir`, imported only when used
+    (grade_one_cmd.py is the command `grade-one`)."""
 
     class LazyGroup(click.Group):
         def list_commands(self, ctx):
-            return sorted(p.stem.removesuffix("_cmd") for p in commands_dir.glob("*_cmd.py"))
+            return sorted(p.stem.removesuffix("_cmd").replace("_", "-") for p in commands_dir.glob("*_cmd.py"))
 
         def get_command(self, ctx, name):
             if name not in self.list_commands(ctx):
                 return None
-            return __import__(f"{package}.{name}_cmd", fromlist=["command"]).command
+            module = name.replace("-", "_")
+            return __import__(f"{package}.{module}_cmd", fromlist=["command"]).command
 
     return LazyGroup
 

@@ -22,8 +22,22 @@ def _real(path) -> str | None:
         return None
 
 
+def _signals_own_group(event: str, target: int) -> bool:
+    """Whether a kill()/killpg() stays inside the run's own process group (its DataLoader workers and such)."""
+    own = os.getpgrp()
+    if event == "os.killpg" or target < 0:
+        return abs(target) in (0, own)
+    if target in (0, os.getpid()):
+        return True
+    try:
+        return os.getpgid(target) == own
+    except OSError:
+        return True  # no such process: the kill itself will fail
+
+
 def install(sandbox: str, forbidden: list[str]) -> None:
-    """Refuse reads under `forbidden` folders and any change to the file system outside `sandbox` and /dev."""
+    """Refuse reads under `forbidden` folders, any change to the file system outside `sandbox` and /dev, and
+    signals to processes outside the run's own process group (the checker, a warm worker)."""
     writable = [os.path.realpath(sandbox) + os.sep, "/dev/"]
     hidden = [os.path.realpath(p) + os.sep for p in forbidden]
 
@@ -41,6 +55,8 @@ def install(sandbox: str, forbidden: list[str]) -> None:
             writing = any(c in str(mode) for c in "wax+") or bool(flags & _WRITE_FLAGS)
             if writing and not under(path, writable):
                 raise PermissionError(f"torchdrill sandbox: writing {path} is not allowed; write inside the working folder")
+        elif event in ("os.kill", "os.killpg") and not _signals_own_group(event, args[0]):
+            raise PermissionError("torchdrill sandbox: signalling processes outside this run is not allowed")
         elif event in _PATH_EVENTS:
             for arg in args[:2]:
                 path = _real(arg) if isinstance(arg, (str, bytes, os.PathLike)) else None

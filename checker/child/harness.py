@@ -55,35 +55,30 @@ def load_student_module(path: str):
 
 
 def wrap_entry_points(module, names: dict, probes) -> None:
-    """Replace train() and test() in the module's namespace so probes know which scope they are in."""
+    """Replace train() and test() in the module's namespace so probes know which scope they are in. The probes
+    keep each entry point's frame from its first model call; once it returns, that frame object still holds its
+    final locals (as traceback frames do), so no tracing is needed while it runs."""
 
-    def evaluation_with_leftover_check(fn, args, kwargs):
-        # The probes keep test()'s frame from its first model call; once test() returns, that frame object
-        # still holds its final locals (as traceback frames do), so no tracing is needed while it runs.
-        probes.test_code, probes.test_frame = inspect.unwrap(fn).__code__, None
-        result = fn(*args, **kwargs)
-        frame, probes.test_frame = probes.test_frame, None
-        local_values = dict(frame.f_locals) if frame is not None else {}
-        probes.check_evaluation_leftovers(local_values, result, frame.f_lineno if frame is not None else None)
-        return result
+    def scoped(fn, scope):
+        code = inspect.unwrap(fn).__code__
 
-    def scoped(fn, attribute):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            setattr(probes, attribute, getattr(probes, attribute) + 1)
+            probes.enter(scope, code)
+            result, finished = None, False
             try:
-                if attribute == "test_depth" and probes.active("no_graph_kept"):
-                    return evaluation_with_leftover_check(fn, args, kwargs)
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                finished = True
+                return result
             finally:
-                setattr(probes, attribute, getattr(probes, attribute) - 1)
+                probes.leave(scope, result, finished)
 
         return wrapper
 
-    for key, attribute in (("train", "train_depth"), ("test", "test_depth")):
-        name = names.get(key)
+    for scope in ("train", "test"):
+        name = names.get(scope)
         if name and callable(getattr(module, name, None)):
-            setattr(module, name, scoped(getattr(module, name), attribute))
+            setattr(module, name, scoped(getattr(module, name), scope))
 
 
 def needs_runtime_probes(probes: list[str]) -> bool:
@@ -136,6 +131,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     began = time.perf_counter()
     try:
         model = getattr(module, names["main"])()
+        probes.after_main()
     except BaseException as error:
         return crash("main", error)
     finally:

@@ -1,7 +1,8 @@
 """Runtime probes: global torch hooks that watch the student's training and evaluation, scoped to entry points.
 
 Each probe records its first violation (with the student's line) and stops looking, so a clean run pays for a
-few cheap checks per batch and a buggy run pays almost nothing after the first finding.
+few cheap checks per batch and a buggy run pays almost nothing after the first finding. The probes on data
+loaders, losses and schedulers live in loop_probes.py; the graph checks in graphs.py.
 """
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from dataclasses import dataclass, field
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-RUNTIME_PROBES = ("grads_zeroed", "params_owned", "train_mode", "eval_mode", "no_grad_eval", "no_graph_kept")
+from checker.child.patches import Patches
+
+RUNTIME_PROBES = ("grads_zeroed", "params_owned", "train_mode", "eval_mode", "no_grad_eval", "no_graph_kept",
+                  "grad_enabled_train", "train_graph_released", "full_epochs", "train_split", "train_shuffled",
+                  "loss_on_logits", "scheduler_per_epoch")
+SCOPES = ("train", "test")
 
 
 @dataclass
@@ -42,15 +48,21 @@ class ProbeSet:
     test_depth: int = 0
     model_calls: int = 0
     optimizer_steps: int = 0
+    stepped_optimizers: set = field(default_factory=set)  # id() of every optimizer that has stepped
+    scope_code: dict = field(default_factory=dict)  # scope -> code object of the entry point (train, test)
+    scope_frame: dict = field(default_factory=dict)  # scope -> its frame, kept to read its final locals
+    watchers: list = field(default_factory=list)  # objects with on_enter(scope) / on_leave(scope, finished)
+    patches: Patches = field(default_factory=Patches)
     _forward_depth: int = 0
-    test_code: object = None  # the code object of the script's test(), whose frame we keep to read its locals
-    test_frame: object = None
     _params: dict = field(default_factory=dict)  # id(param) -> _ParamState (tensors compare elementwise: no weak dict)
     _watched_models: "weakref.WeakSet" = field(default_factory=weakref.WeakSet)
     _handles: list = field(default_factory=list)
 
     def active(self, probe: str) -> bool:
         return probe in self.enabled and probe not in self.findings
+
+    def any_active(self, *probes: str) -> bool:
+        return any(self.active(p) for p in probes)
 
     def report(self, probe: str, code: str, detail: str = "", line: int | None = None) -> None:
         if self.active(probe):
@@ -67,15 +79,51 @@ class ProbeSet:
 
     # -- installation -------------------------------------------------------------------------------------------
     def install(self) -> None:
+        from checker.child import graphs, loop_probes
+
         modules = torch.nn.modules.module
         self._handles.append(modules.register_module_forward_pre_hook(self._before_forward))
         self._handles.append(modules.register_module_forward_hook(self._after_forward, always_call=True))
         self._handles.append(register_optimizer_step_pre_hook(self._before_step))
+        for watcher in (*loop_probes.watchers_for(self), *graphs.watchers_for(self)):
+            watcher.install(self.patches)
+            self.watchers.append(watcher)
 
     def remove(self) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        self.patches.undo()
+
+    def after_main(self) -> None:
+        """Checks that need the whole run (how often the scheduler stepped, ...)."""
+        for watcher in self.watchers:
+            watcher.after_main()
+
+    # -- entry-point scopes -----------------------------------------------------------------------------------------
+    def enter(self, scope: str, code) -> None:
+        depth = getattr(self, f"{scope}_depth") + 1
+        setattr(self, f"{scope}_depth", depth)
+        if depth == 1:
+            self.scope_code[scope], self.scope_frame[scope] = code, None
+            for watcher in self.watchers:
+                watcher.on_enter(scope)
+
+    def leave(self, scope: str, result, finished: bool) -> None:
+        depth = getattr(self, f"{scope}_depth") - 1
+        setattr(self, f"{scope}_depth", depth)
+        if depth:
+            return
+        frame = self.scope_frame.pop(scope, None)
+        local_values = dict(frame.f_locals) if frame is not None and finished else {}
+        line = frame.f_lineno if frame is not None else None
+        for watcher in self.watchers:
+            watcher.on_leave(scope, finished)
+        if finished and scope == "test":
+            self.check_evaluation_leftovers(local_values, result, line)
+        if finished and scope == "train":
+            for watcher in self.watchers:
+                watcher.check_training_leftovers(local_values, result, line)
 
     # -- model calls ----------------------------------------------------------------------------------------------
     def _before_forward(self, module, args) -> None:
@@ -85,11 +133,12 @@ class ProbeSet:
         if next(module.parameters(), None) is None:
             return  # a parameter-free module, such as a torchvision transform in the data pipeline
         self.model_calls += 1
-        if self.test_depth:
-            if self.test_frame is None and self.test_code is not None:
-                self.test_frame = self._find_frame(self.test_code)
+        scope = "test" if self.test_depth else "train"
+        if self.scope_frame.get(scope) is None and self.scope_code.get(scope) is not None:
+            self.scope_frame[scope] = self._find_frame(self.scope_code[scope])
+        if scope == "test":
             self._check_evaluation(module)
-        elif self.train_depth:
+        else:
             self._check_training(module)
 
     @staticmethod
@@ -115,6 +164,8 @@ class ProbeSet:
             in_eval = [name or type(model).__name__ for name, m in model.named_modules() if not m.training]
             if in_eval:
                 self.report("train_mode", "model_in_eval_mode_during_training", ", ".join(in_eval[:4]))
+        if self.active("grad_enabled_train") and not torch.is_grad_enabled():
+            self.report("grad_enabled_train", "grad_disabled_during_training")
         if model not in self._watched_models:
             self._watched_models.add(model)
             for name, param in model.named_parameters():
@@ -139,6 +190,7 @@ class ProbeSet:
         return hook
 
     def _before_step(self, optimizer, args, kwargs) -> None:
+        self.stepped_optimizers.add(id(optimizer))
         if not self.train_depth:
             return
         self.optimizer_steps += 1

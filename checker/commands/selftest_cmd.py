@@ -9,21 +9,24 @@ import click
 from checker.cli import exits_cleanly
 
 
-def count_cases(ids) -> int:
-    from checker.scenario import find, load_all
-
-    scenarios = [find(i) for i in ids] if ids else load_all()
-    return sum(2 + len(s.variants) for s in scenarios)
-
-
 @click.command("selftest")
 @click.argument("ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @click.option("--timeout", type=float, help="Wall-clock limit per run in seconds (default: each scenario's budget).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Cases run at once, each in its own sandbox (default: the number of CPU cores).")
+@click.option("--fresh", is_flag=True, help="Start a new process per case instead of pre-started warm workers.")
 @exits_cleanly
-def command(ids, as_json, timeout):
-    """Prove scenarios (all by default): metadata sound, buggy script fails, solution passes, every variant
-    gets its declared verdict. Exit code 0 when all hold, 1 otherwise."""
+def command(ids, as_json, timeout, jobs, fresh):
+    """Prove scenarios (all by default): the metadata is sound, the buggy script fails, the solution passes, and
+    every declared variant gets its declared verdict. Exit code 0 when all hold, 1 otherwise.
+
+    \b
+    checker selftest                  every scenario in buggy_examples/ and $TORCHDRILL_SCENARIOS
+    checker selftest zero_grad -j 1   one scenario, one case at a time
+    """
+    import os
+
     from rich.console import Console
     from rich.progress import Progress
 
@@ -31,7 +34,7 @@ def command(ids, as_json, timeout):
 
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("selftest", total=count_cases(ids))
+        task = bar.add_task("selftest", total=None)
 
         def on_case(name, result):
             if result is None:
@@ -39,7 +42,8 @@ def command(ids, as_json, timeout):
             else:
                 bar.advance(task)
 
-        reports = selftest(list(ids), timeout, on_case)
+        reports = selftest(list(ids), timeout, on_case, jobs=jobs or os.cpu_count() or 1, warm=not fresh,
+                           on_total=lambda total: bar.update(task, total=total))
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False))
     else:

@@ -59,14 +59,67 @@ def resume():
     assert hits(optimizer_wrong_network, moved) == [("optimizer_wrong_network", 8)]
 
 
+# The lines each shipped scenario's lints must point at in its buggy script.
+WANTED = {
+    "zero_grad": ["loss.backward()"],
+    "reshape": ["t = t.reshape(batch_size, 192)"],
+    "resume": ["continued_optimizer = make_optimizer(network)"],
+    "scheduler": ["scheduler.step()"],
+    "softmax_loss": ["return F.softmax(t, dim=1)  # class probabilities, each row sums to 1"],
+    "data_split": ["train_set = torchvision.datasets.MNIST(data_root, train=False, download=False, transform=transform)",
+                   "test_set = torchvision.datasets.MNIST(data_root, train=True, download=False, transform=transform)"],
+    "loss_item": ["total_loss += loss"],
+    "stray_break": ["break"],
+    "grad_disabled": ["torch.set_grad_enabled(False)"],
+}
+
+
 def test_each_shipped_lint_points_at_the_buggy_line_and_is_quiet_on_the_solution():
-    wanted = {"missing_zero_grad": "loss.backward()", "batch_size_reshape": "t = t.reshape(batch_size, 192)",
-              "optimizer_wrong_network": "continued_optimizer = make_optimizer(network)"}
     from checker.lints import run_lints
     from checker.scenario import load_all
 
-    for s in (s for s in load_all() if s.lints):
+    with_lints = [s for s in load_all() if s.lints]
+    assert {s.id for s in with_lints} == set(WANTED)
+    for s in with_lints:
         lines = s.buggy_path.read_text().splitlines()
         found = run_lints(ast.parse(s.buggy_path.read_text()), s.lints)
-        assert [lines[h.line - 1].strip() for h in found] == [wanted[h.lint] for h in found] and found, s.id
+        assert [lines[h.line - 1].strip() for h in found] == WANTED[s.id], s.id
         assert run_lints(ast.parse(s.solution_path.read_text()), s.lints) == [], s.id
+
+
+def test_lints_stay_quiet_on_every_fix_that_must_pass():
+    # A lint that fired on a correct fix would point a student at a line that is fine.
+    from checker.lints import run_lints
+    from checker.scenario import load_all, variant_source
+
+    for s in load_all():
+        for variant in (v for v in s.variants if v.expect == "pass"):
+            assert run_lints(ast.parse(variant_source(s, variant)), s.lints) == [], (s.id, variant.name)
+
+
+def test_lints_are_quiet_on_every_other_scenarios_solution():
+    from checker.lints import LINTS, run_lints
+    from checker.scenario import load_all
+
+    for s in load_all():
+        assert run_lints(ast.parse(s.solution_path.read_text()), tuple(LINTS)) == [], s.id
+
+
+def test_loop_lints_on_their_other_forms():
+    from checker import loop_lints
+
+    loop = "def train(model, loader, optimizer, scheduler):\n    total = 0\n    for x, y in loader:\n{body}\n"
+    step = "        loss = model(x)\n        loss.backward()\n        optimizer.step()\n"
+    assert hits(loop_lints.scheduler_in_batch_loop, loop.format(body=step + "        scheduler.step()")) == [
+        ("scheduler_in_batch_loop", 7)]
+    assert hits(loop_lints.loss_accumulated_with_graph, loop.format(body=step + "        total = total + loss")) == [
+        ("loss_accumulated_with_graph", 7)]
+    assert hits(loop_lints.loss_accumulated_with_graph, loop.format(body=step + "        total += loss.item()")) == []
+    assert hits(loop_lints.unconditional_break, loop.format(body=step + "        if x is None:\n            break")) == []
+    assert hits(loop_lints.unshuffled_train_loader, "train_loader = DataLoader(ds, batch_size=8)") == [
+        ("unshuffled_train_loader", 1)]
+    assert hits(loop_lints.unshuffled_train_loader, "train_loader = DataLoader(ds, shuffle=True)") == []
+    scoped = "with torch.no_grad():\n    y = model(x)\n"
+    assert hits(loop_lints.grad_mode_left_off, scoped) == []
+    assert hits(loop_lints.grad_mode_left_off, "torch.set_grad_enabled(False)\ny = model(x)\n"
+                                               "torch.set_grad_enabled(True)\n") == []

@@ -1,0 +1,222 @@
+"""Probes on the training loop's parts: the data loaders it reads, the loss it is given, the scheduler it steps.
+
+Each watcher patches a torch attribute for the length of the run (see patches.py) and reports its first finding
+through the ProbeSet. Epochs are counted as passes over a data loader started inside the training entry point.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import torch
+from torch.utils.data import DataLoader, SequentialSampler
+from torch.utils.data import dataloader as dataloader_module
+
+from checker.child.patches import Watcher
+
+DATA_PROBES = ("full_epochs", "train_split", "train_shuffled", "scheduler_per_epoch")
+
+
+@dataclass
+class Epoch:
+    expected: int | None  # len(loader), when the loader knows it
+    drawn: int = 0
+
+
+class DataWatch(Watcher):
+    """Which loaders train() and test() read, whether each training pass goes to the end, and how many passes."""
+
+    def __init__(self, probes):
+        self.probes = probes
+        self.epochs: list[Epoch] = []
+        self._open: list[Epoch] = []  # passes started in the current train() call
+
+    def install(self, patches) -> None:
+        watch = self
+
+        def make_iter(original):
+            def __iter__(loader):
+                iterator = original(loader)
+                epoch = watch.started(loader)
+                if epoch is not None:
+                    try:
+                        iterator._torchdrill_epoch = epoch
+                    except AttributeError:
+                        pass
+                return iterator
+
+            return __iter__
+
+        def make_next(original):
+            def __next__(iterator):
+                batch = original(iterator)
+                epoch = getattr(iterator, "_torchdrill_epoch", None)
+                if epoch is not None:
+                    epoch.drawn += 1
+                return batch
+
+            return __next__
+
+        patches.wrap(DataLoader, "__iter__", make_iter)
+        patches.wrap(dataloader_module._BaseDataLoaderIter, "__next__", make_next)
+
+    def started(self, loader) -> Epoch | None:
+        probes = self.probes
+        if probes.test_depth:
+            if getattr(_base_dataset(loader.dataset), "train", None) is True:
+                probes.report("train_split", "evaluating_on_train_split")
+            return None
+        if not probes.train_depth:
+            return None
+        if getattr(_base_dataset(loader.dataset), "train", None) is False:
+            probes.report("train_split", "training_on_test_split")
+        if _is_sequential(loader):
+            probes.report("train_shuffled", "train_loader_not_shuffled")
+        try:
+            expected = len(loader)
+        except TypeError:
+            expected = None
+        epoch = Epoch(expected)
+        self.epochs.append(epoch)
+        self._open.append(epoch)
+        return epoch
+
+    def on_enter(self, scope: str) -> None:
+        if scope == "train":
+            self._open = []
+
+    def on_leave(self, scope: str, finished: bool) -> None:
+        if scope != "train" or not finished:
+            return
+        for epoch in self._open:
+            if epoch.expected is not None and epoch.drawn < epoch.expected:
+                self.probes.report("full_epochs", "epoch_ended_early", f"{epoch.drawn}/{epoch.expected}", line=None)
+                break
+        self._open = []
+
+
+def _base_dataset(dataset):
+    """Through Subset-like wrappers to the dataset that knows its split."""
+    for _ in range(8):
+        if hasattr(dataset, "train") or not hasattr(dataset, "dataset"):
+            return dataset
+        dataset = dataset.dataset
+    return dataset
+
+
+def _is_sequential(loader) -> bool:
+    sampler = loader.sampler
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    if batch_sampler is not None and hasattr(batch_sampler, "sampler"):
+        sampler = batch_sampler.sampler
+    return isinstance(sampler, SequentialSampler)
+
+
+class LossWatch(Watcher):
+    """cross_entropy must get logits (or log-probabilities), not probabilities; nll_loss, log-probabilities."""
+
+    TOLERANCE = 1e-3
+
+    def __init__(self, probes):
+        self.probes = probes
+
+    def install(self, patches) -> None:
+        functional = torch.nn.functional
+        patches.wrap(functional, "cross_entropy", lambda original: self._watched(original, "cross_entropy"))
+        patches.wrap(functional, "nll_loss", lambda original: self._watched(original, "nll_loss"))
+
+    def _watched(self, original, kind: str):
+        def loss(input, target, *args, **kwargs):
+            if self.probes.train_depth and self.probes.active("loss_on_logits"):
+                self._check(input, kind)
+            return original(input, target, *args, **kwargs)
+
+        return loss
+
+    def _check(self, scores, kind: str) -> None:
+        if not isinstance(scores, torch.Tensor) or scores.dim() != 2 or not scores.is_floating_point():
+            return
+        with torch.no_grad():
+            values = scores.detach()
+            probabilities = bool(((values >= 0) & (values <= 1)).all()) and bool(
+                torch.allclose(values.sum(dim=1), torch.ones(len(values), device=values.device), atol=self.TOLERANCE))
+            log_probabilities = bool(torch.allclose(values.logsumexp(dim=1), torch.zeros(len(values), device=values.device),
+                                                    atol=self.TOLERANCE))
+        if kind == "cross_entropy" and probabilities:
+            self.probes.report("loss_on_logits", "cross_entropy_on_probabilities")
+        elif kind == "nll_loss" and not log_probabilities:
+            self.probes.report("loss_on_logits", "nll_loss_not_on_log_probabilities")
+
+
+
+@dataclass
+class _SchedulerRecord:
+    ref: "weakref.ref"
+    optimizer_id: int
+    steps: int = 0
+    line: int | None = None  # where it was first stepped (or built)
+
+
+class SchedulerWatch(Watcher):
+    """A learning-rate scheduler steps once per epoch, after its optimizer has stepped."""
+
+    def __init__(self, probes, data: DataWatch):
+        self.probes, self.data = probes, data
+        self.records: list[_SchedulerRecord] = []
+        self._building = 0
+
+    def install(self, patches) -> None:
+        from torch.optim import lr_scheduler
+
+        patches.wrap(lr_scheduler.LRScheduler, "__init__", self._watched_init)
+        patches.wrap(lr_scheduler.LRScheduler, "step", self._watched_step)
+
+    def _watched_init(self, original):
+        def __init__(scheduler, optimizer, *args, **kwargs):
+            self._building += 1  # the constructor takes one step of its own
+            try:
+                original(scheduler, optimizer, *args, **kwargs)
+            finally:
+                self._building -= 1
+            self.records.append(_SchedulerRecord(weakref.ref(scheduler), id(optimizer), 0, self.probes.student_line()))
+
+        return __init__
+
+    def _watched_step(self, original):
+        def step(scheduler, *args, **kwargs):
+            if not self._building:
+                self._stepped(scheduler)
+            return original(scheduler, *args, **kwargs)
+
+        return step
+
+    def _stepped(self, scheduler) -> None:
+        record = next((r for r in self.records if r.ref() is scheduler), None)
+        if record is None:
+            return
+        if record.steps == 0:
+            record.line = self.probes.student_line() or record.line
+            if record.optimizer_id not in self.probes.stepped_optimizers:
+                self.probes.report("scheduler_per_epoch", "scheduler_before_optimizer", line=record.line)
+        record.steps += 1
+
+    def after_main(self) -> None:
+        epochs = len(self.data.epochs)
+        for record in self.records:
+            if epochs and record.steps != epochs:
+                detail = f"{record.steps} : {epochs}"
+                self.probes.report("scheduler_per_epoch", "scheduler_steps_per_epoch", detail, line=record.line)
+                return
+
+
+def watchers_for(probes) -> list:
+    watchers = []
+    data = None
+    if any(p in probes.enabled for p in DATA_PROBES):
+        data = DataWatch(probes)
+        watchers.append(data)
+    if "loss_on_logits" in probes.enabled:
+        watchers.append(LossWatch(probes))
+    if "scheduler_per_epoch" in probes.enabled:
+        watchers.append(SchedulerWatch(probes, data))
+    return watchers

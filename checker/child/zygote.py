@@ -1,0 +1,129 @@
+"""A warm worker: a process that imports torch once, then forks one sandboxed child per run (a small fork server).
+
+The checker starts it as `python -I -c <bootstrap> FD`, FD being its end of a Unix socket. For each request (a
+sandbox, its environment, limits and the harness spec, with the child's stdout and report pipe passed as file
+descriptors) it forks. The child starts its own session, applies the resource limits, moves into the sandbox and
+runs the harness exactly as a fresh `python -I` child would, minus the seconds of importing torch. The worker
+answers with the child's pid, then with its exit status. The worker itself never runs torch code, so forking it
+is safe: there are no threads and no thread pools to inherit.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import socket
+import sys
+import tempfile
+import time
+import traceback
+
+from checker.child.wire import Channel, ConnectionGone, close_quietly
+
+POLL_S = 0.05
+BACKSTOP_S = 30  # past the checker's own timeout, the worker kills a child itself (if the checker went away)
+
+
+def preload() -> None:
+    """Everything a child would otherwise import at its start."""
+    import torch  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+    import torchvision  # noqa: F401
+    import torchvision.datasets  # noqa: F401
+
+    from checker.child import guard, harness, posthoc, probes  # noqa: F401
+
+
+def become_child(request: dict, fds: list[int]) -> None:
+    """In the forked child: isolate, limit, then run the harness. Never returns."""
+    try:
+        os.setsid()  # its own session and process group, so the checker can kill the whole tree
+        out_fd, report_fd = fds
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        close_quietly(devnull)
+        close_quietly(out_fd)
+        for which, value in request["limits"]:
+            resource.setrlimit(which, (value, value))
+        os.chdir(request["sandbox"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        tempfile.tempdir = None  # computed from the worker's TMPDIR when torch was imported; use the sandbox's
+        if request.get("threads"):
+            import torch
+
+            torch.set_num_threads(request["threads"])
+        from checker.child import harness
+
+        spec = {**request["spec"], "report_fd": report_fd}
+        harness.run(spec, harness.Reporter(report_fd, spec["nonce"]))
+    except BaseException:  # noqa: B036 (a child must never fall back into the worker's loop)
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(0)
+
+
+def wait_for(pid: int, channel: Channel, backstop_s: float) -> int:
+    """The child's exit code (negative for a signal). Kills its group if the checker went away or the backstop
+    passed, so no child outlives its checker."""
+    deadline = time.monotonic() + backstop_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline or channel.at_end():
+            _kill_group(pid)
+            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        time.sleep(POLL_S)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def serve(channel: Channel) -> None:
+    while True:
+        try:
+            request, fds = channel.receive()
+        except ConnectionGone:
+            return
+        if len(fds) != 2:
+            for fd in fds:
+                close_quietly(fd)
+            channel.send({"error": f"expected 2 file descriptors, got {len(fds)}"})
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            channel.sock.close()
+            become_child(request, fds)
+        for fd in fds:
+            close_quietly(fd)
+        channel.send({"pid": pid})
+        channel.send({"exit": wait_for(pid, channel, request["timeout_s"] + BACKSTOP_S)})
+
+
+def main(fd: int) -> None:
+    channel = Channel(socket.socket(fileno=fd))
+    started = time.perf_counter()
+    try:
+        preload()
+    except BaseException as error:  # noqa: B036
+        channel.send({"error": f"the worker could not import torch: {type(error).__name__}: {error}"})
+        return
+    channel.send({"ready": True, "import_s": time.perf_counter() - started, "pid": os.getpid()})
+    serve(channel)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

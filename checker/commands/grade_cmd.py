@@ -1,0 +1,99 @@
+"""checker grade SUBMISSIONS --scenario ID"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from checker.cli import exits_cleanly, lang_option
+
+
+@click.command("grade")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario_id", required=True, help="The scenario every submission is a fix of.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Submissions graded at once (default: the number of CPU cores).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path, allow_dash=True),
+              help="Write every grade to this JSON file ('-' prints it instead of the table).")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Write one row per student to this CSV file.")
+@click.option("--gradescope", "gradescope_out", type=click.Path(path_type=Path),
+              help="Write Gradescope's results.json per student into this folder (FOLDER/STUDENT/results.json).")
+@click.option("--timeout", type=float, help="Wall-clock limit per submission in seconds (default: the scenario's).")
+@click.option("--fresh", is_flag=True,
+              help="Start a new process per submission instead of pre-started warm workers (slower).")
+@lang_option
+@exits_cleanly
+def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, timeout, fresh, lang):
+    """Grade a class: every submission in SUBMISSIONS (one file or one folder per student) against a scenario.
+
+    Each submission runs in its own sandbox with the same limits and timeout as `checker verify`; a bad or
+    hostile one gets its own grade and never stops the batch. Points per check come from the scenario's
+    [grading] weights. Pre-started workers that have already imported torch run the submissions, so each
+    costs its training time only.
+
+    \b
+    checker grade submissions/ --scenario zero_grad --csv grades.csv --gradescope results/
+    checker grade submissions/ --scenario zero_grad --json - > grades.json
+
+    Exit code: 0 when every submission was graded, 1 when the grader itself failed on some, 2 for bad input.
+    """
+    import os
+
+    from checker.grading.batch import ensure_reference, grade_all
+    from checker.grading.grade import ERROR
+    from checker.grading.submissions import find_entries
+    from checker.scenario import find
+    from checker.verdict import InputError
+    from reference.i18n import detect_lang
+
+    scenario = find(scenario_id)
+    entries = find_entries(submissions, scenario.id)
+    if gradescope_out is not None and gradescope_out.suffix == ".json" and len(entries) > 1:
+        raise InputError(f"--gradescope {gradescope_out}: a results.json holds one submission; give a folder, "
+                         "and each student's results.json is written inside it")
+    ensure_reference(scenario, timeout)
+    grades = _grade_with_progress(entries, scenario, jobs or os.cpu_count() or 1, not fresh, detect_lang(lang),
+                                  timeout, grade_all)
+    _write_outputs(grades, scenario, json_out, csv_out, gradescope_out)
+    sys.exit(1 if any(g.status == ERROR for g in grades) else 0)
+
+
+def _grade_with_progress(entries, scenario, jobs, warm, lang, timeout, grade_all):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task(f"grading {scenario.id}", total=len(entries))
+
+        def on_done(grade):
+            bar.advance(task)
+            bar.update(task, description=f"{grade.student}: {grade.status}")
+
+        return grade_all(entries, scenario, jobs=jobs, warm=warm, lang=lang, timeout_s=timeout, on_done=on_done)
+
+
+def _write_outputs(grades, scenario, json_out, csv_out, gradescope_out) -> None:
+    from checker.grading import export
+
+    if json_out is not None and str(json_out) == "-":
+        import json
+
+        click.echo(json.dumps([g.to_dict() for g in grades], ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        from checker.render import grades_table
+
+        Console().print(grades_table(grades))
+    if json_out is not None and str(json_out) != "-":
+        export.write_json(grades, json_out)
+    if csv_out is not None:
+        export.write_csv(grades, csv_out)
+    if gradescope_out is not None:
+        export.write_gradescope(grades, gradescope_out, scenario.grading.visibility)
+    for label, path in (("JSON", json_out), ("CSV", csv_out), ("Gradescope", gradescope_out)):
+        if path is not None and str(path) != "-":
+            click.echo(f"{label}: {path}", err=True)

@@ -1,0 +1,73 @@
+"""A grade: a verdict turned into points, check by check, with the scenario's weights (partial credit)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from checker.messages import text
+from checker.scenario import Scenario
+from checker.verdict import Verdict
+
+INVALID, ERROR = "invalid", "error"  # statuses beside verify's: the input was unusable; the grader itself failed
+
+
+@dataclass(frozen=True)
+class GradedCheck:
+    id: str
+    passed: bool
+    points: float
+    max_points: float
+    message: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    student: str
+    submission: str
+    scenario: str
+    status: str  # fixed, not_fixed, crashed, timeout, invalid or error
+    passed: bool
+    score: float
+    max_score: float
+    checks: tuple[GradedCheck, ...]
+    accuracy: float | None
+    reference_accuracy: float | None
+    duration_s: float
+    message: str = ""  # for invalid and error: what was wrong
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["checks"] = [asdict(c) for c in self.checks]
+        data["duration_s"] = round(self.duration_s, 3)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Grade":
+        return cls(**{**data, "checks": tuple(GradedCheck(**c) for c in data["checks"])})
+
+
+def from_verdict(verdict: Verdict, scenario: Scenario, student: str, submission: str, lang: str) -> Grade:
+    """Points for each check the scenario defines; a check the run never reached earns nothing."""
+    reached = {c.id: c for c in verdict.checks}
+    checks = []
+    for check_id in scenario.check_ids():
+        weight = scenario.grading.weight(check_id)
+        check = reached.get(check_id)
+        if check is None:
+            checks.append(GradedCheck(check_id, False, 0.0, weight, text("fail", "not_checked", lang)))
+        else:
+            checks.append(GradedCheck(check_id, check.passed, weight if check.passed else 0.0, weight,
+                                      check.message, check.line))
+    return Grade(student=student, submission=submission, scenario=scenario.id, status=verdict.status,
+                 passed=verdict.passed, score=sum(c.points for c in checks), max_score=sum(c.max_points for c in checks),
+                 checks=tuple(checks), accuracy=verdict.accuracy.student, reference_accuracy=verdict.accuracy.reference,
+                 duration_s=verdict.duration_s)
+
+
+def without_run(scenario: Scenario, student: str, submission: str, status: str, message: str,
+                duration_s: float = 0.0) -> Grade:
+    """Zero points: the submission could not be run (status invalid) or grading it failed (status error)."""
+    checks = tuple(GradedCheck(c, False, 0.0, scenario.grading.weight(c), message) for c in scenario.check_ids())
+    return Grade(student=student, submission=submission, scenario=scenario.id, status=status, passed=False,
+                 score=0.0, max_score=sum(c.max_points for c in checks), checks=checks, accuracy=None,
+                 reference_accuracy=None, duration_s=duration_s, message=message)

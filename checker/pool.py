@@ -1,0 +1,95 @@
+"""Running many verifications at once: `jobs` threads, each with its own warm worker (or fresh processes).
+
+Used by `checker grade` and `checker selftest`. Each run is still isolated exactly as `checker verify` isolates
+it; the pool only saves the import of torch per run and keeps the cores busy.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Callable, Iterable, TypeVar
+
+from checker.sandbox import FRESH_PROCESS, WorkerLost
+from checker.workers import WarmWorker, WorkerError, threads_per_worker
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+class _Launchers:
+    """One thread's launcher: a warm worker, restarted when it dies; fresh processes if none can start."""
+
+    def __init__(self, warm: bool, threads: int):
+        self.warm, self.threads = warm, threads
+        self.worker: WarmWorker | None = None
+
+    def get(self):
+        if not self.warm:
+            return FRESH_PROCESS
+        if self.worker is None or not self.worker.alive():
+            self.close()
+            try:
+                self.worker = WarmWorker(self.threads)
+            except (WorkerError, OSError):
+                self.warm = False  # e.g. no fork on this platform: every run still works, only slower
+                return FRESH_PROCESS
+        return self.worker
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+
+def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs: int = 2, warm: bool = True,
+            on_done: Callable[[Task, Result], None] | None = None,
+            on_lost: Callable[[Task, WorkerLost], Result] | None = None) -> list[Result]:
+    """`work(task, launcher)` for every task, `jobs` at a time; the results in the order of the tasks.
+    A run whose warm worker died is run once more on a new worker; if that one dies too, `on_lost` gives the
+    task's result (without it, the pool stops). `work` must not raise for a task's own problems (make them
+    part of its result); anything it does raise stops the pool and is raised here."""
+    tasks = list(tasks)
+    results: list = [None] * len(tasks)
+    pending: queue.Queue = queue.Queue()
+    for index, task in enumerate(tasks):
+        pending.put((index, task))
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def serve() -> None:
+        launchers = _Launchers(warm, threads_per_worker(jobs) if warm else 0)
+        try:
+            while not errors:
+                try:
+                    index, task = pending.get_nowait()
+                except queue.Empty:
+                    return
+                results[index] = _with_retry(work, task, launchers, on_lost)
+                if on_done:
+                    with lock:
+                        on_done(task, results[index])
+        except BaseException as error:  # noqa: B036 (re-raised in the calling thread)
+            errors.append(error)
+        finally:
+            launchers.close()
+
+    threads = [threading.Thread(target=serve, daemon=True) for _ in range(max(1, min(jobs, len(tasks))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _with_retry(work, task, launchers: _Launchers, on_lost):
+    for attempt in (1, 2):
+        try:
+            return work(task, launchers.get())
+        except WorkerLost as error:
+            launchers.close()
+            if attempt == 2:
+                if on_lost is None:
+                    raise
+                return on_lost(task, error)

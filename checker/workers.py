@@ -1,0 +1,110 @@
+"""Warm workers: pre-started processes that have imported torch once and fork one sandboxed child per run.
+
+A run through a warm worker is isolated exactly like a fresh `python -I` child (a new session and process group,
+the same resource limits, its own sandbox folder and environment, the same capped output, nonce-checked report
+pipe and wall-clock timeout), but it costs its training time, not another few seconds of importing torch.
+The worker's side is checker/child/zygote.py. Linux and macOS only; elsewhere use the fresh-process launcher.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from checker.child.wire import Channel, ConnectionGone
+from checker.limits import Limits
+from checker.sandbox import CHECKER_PARENT, WorkerLost, child_env, kill_process_tree
+
+ZYGOTE_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); "
+                    "from checker.child.zygote import main; main(int(sys.argv[1]))")
+START_TIMEOUT_S = 300
+
+
+class WorkerError(RuntimeError):
+    """A warm worker could not be started or stopped answering."""
+
+
+class ForkedChild:
+    """A child forked by a warm worker: what the sandbox's supervisor needs of a Popen (pid and wait)."""
+
+    def __init__(self, channel: Channel, pid: int):
+        self.pid, self._channel = pid, channel
+        self.returncode: int | None = None
+        self.worker_lost = False
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is not None or self.worker_lost:
+            return self.returncode if self.returncode is not None else -9
+        try:
+            message, _ = self._channel.receive(timeout)
+        except TimeoutError:
+            raise subprocess.TimeoutExpired("warm worker child", timeout) from None
+        except (ConnectionGone, OSError, ValueError):
+            self.worker_lost = True
+            return -9
+        self.returncode = int(message.get("exit", -9))
+        return self.returncode
+
+
+class WarmWorker:
+    """One pre-started worker. Not thread-safe: one run at a time (a pool gives each thread its own)."""
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
+        self._scratch = Path(tempfile.mkdtemp(prefix="torchdrill-worker-"))
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-c", ZYGOTE_BOOTSTRAP, str(theirs.fileno())], cwd=self._scratch,
+                env=child_env(self._scratch), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), start_new_session=True,
+            )
+        finally:
+            theirs.close()
+        self._channel = Channel(ours)
+        try:
+            ready, _ = self._channel.receive(timeout=START_TIMEOUT_S)
+        except (TimeoutError, ConnectionGone) as error:
+            self.close()
+            raise WorkerError(f"the warm worker did not start: {error}") from None
+        if "error" in ready:
+            self.close()
+            raise WorkerError(ready["error"])
+        self.import_s = float(ready.get("import_s", 0.0))
+
+    def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int) -> ForkedChild:
+        """Fork a child for one run (the launcher interface of checker.sandbox)."""
+        request = {"sandbox": str(sandbox), "env": env, "spec": spec, "limits": limits.settings(),
+                   "timeout_s": limits.timeout_s, "threads": self.threads}
+        try:
+            self._channel.send(request, [out_w, report_w])
+            reply, _ = self._channel.receive(timeout=60)
+        except (OSError, TimeoutError, ConnectionGone) as error:
+            raise WorkerLost(f"the warm worker stopped answering: {error}") from None
+        if "pid" not in reply:
+            raise WorkerLost(f"the warm worker refused the run: {reply.get('error', reply)}")
+        return ForkedChild(self._channel, int(reply["pid"]))
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def close(self) -> None:
+        self._channel.close()  # the worker sees the end of its socket and leaves; make sure of it
+        kill_process_tree(self._process.pid)
+        self._process.wait()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def __enter__(self) -> "WarmWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def threads_per_worker(workers: int) -> int:
+    """Torch threads for each of `workers` children running at once, so together they fill the cores once."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
