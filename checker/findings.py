@@ -42,15 +42,27 @@ def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
     checks = []
     for probe in scenario.probes:
         finding = reported.get(probe)
-        why = text("why", probe, lang)
+        custom = scenario.custom_probe(probe)
         if finding:
             # A lint's line names the cause (where the optimizer was built); the probe's, where it showed.
             line = lint_lines.get(probe) or finding.get("line") or _related_lint_line(probe, lint_lines)
-            checks.append(Check(probe, False, text("fail", finding["code"], lang, detail=finding["detail"]), line, why))
+            if custom is not None and finding["code"] == "custom":
+                message = _filled(custom.fail.get(lang), finding["detail"])
+            else:
+                message = text("fail", finding["code"], lang, detail=finding["detail"])
+            why = custom.why.get(lang) if custom is not None else text("why", probe, lang)
+            checks.append(Check(probe, False, message, line, why))
         elif finished:
-            checks.append(Check(probe, True, text("ok", probe, lang)))
+            checks.append(Check(probe, True, custom.ok.get(lang) if custom is not None else text("ok", probe, lang)))
         # A probe the run never reached is left out: the failed "runs" check already says why.
     return checks
+
+
+def _filled(template: str, detail: str) -> str:
+    try:
+        return template.format(detail=detail)
+    except (KeyError, IndexError, ValueError):
+        return f"{template} ({detail})"
 
 
 def _related_lint_line(probe: str, lint_lines: dict) -> int | None:

@@ -1,4 +1,5 @@
-"""Static lints on the training loop's parts: the scheduler, the loss, the data splits, stray breaks, grad mode.
+"""Static lints on the training loop's parts: the scheduler, the loss, the data splits, stray breaks, grad mode,
+checkpoints.
 
 Each returns LintHits whose line is where the cause sits, so the verdict can point there when its probe fails.
 """
@@ -122,6 +123,20 @@ def _sets_grad_mode(statement: ast.stmt, value: bool) -> bool:
             and isinstance(call.args[0], ast.Constant) and call.args[0].value is value)
 
 
+def optimizer_state_not_saved(tree: ast.Module) -> list[LintHit]:
+    """A function given the optimizer that saves state_dict()s, but not the optimizer's: resume cannot be exact."""
+    hits = []
+    for function in functions(tree):
+        saves = [c for c in ast.walk(function) if isinstance(c, ast.Call) and ast.unparse(c.func).endswith("save")]
+        saved = {ast.unparse(n.func.value) for call in saves for n in ast.walk(call) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute) and n.func.attr == "state_dict"}
+        optimizers = {a.arg for a in function.args.args if "optim" in a.arg.lower()}
+        if saved and optimizers and not saved & optimizers:
+            hits.append(LintHit("optimizer_state_not_saved", saves[0].lineno,
+                                f"{', '.join(sorted(saved))} saved, {sorted(optimizers)[0]} not"))
+    return hits
+
+
 LOOP_LINTS = {
     "scheduler_in_batch_loop": (scheduler_in_batch_loop, "scheduler_per_epoch"),
     "softmax_before_cross_entropy": (softmax_before_cross_entropy, "loss_on_logits"),
@@ -130,4 +145,5 @@ LOOP_LINTS = {
     "loss_accumulated_with_graph": (loss_accumulated_with_graph, "train_graph_released"),
     "unconditional_break": (unconditional_break, "full_epochs"),
     "grad_mode_left_off": (grad_mode_left_off, "grad_enabled_train"),
+    "optimizer_state_not_saved": (optimizer_state_not_saved, "resume_equivalent"),
 }

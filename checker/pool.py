@@ -9,7 +9,7 @@ import queue
 import threading
 from typing import Callable, Iterable, TypeVar
 
-from checker.sandbox import FRESH_PROCESS, WorkerLost
+from checker.sandbox import FreshProcess, WorkerLost
 from checker.workers import WarmWorker, WorkerError, threads_per_worker
 
 Task = TypeVar("Task")
@@ -22,17 +22,18 @@ class _Launchers:
     def __init__(self, warm: bool, threads: int):
         self.warm, self.threads = warm, threads
         self.worker: WarmWorker | None = None
+        self.fresh = FreshProcess(threads)
 
     def get(self):
         if not self.warm:
-            return FRESH_PROCESS
+            return self.fresh
         if self.worker is None or not self.worker.alive():
             self.close()
             try:
                 self.worker = WarmWorker(self.threads)
             except (WorkerError, OSError):
                 self.warm = False  # e.g. no fork on this platform: every run still works, only slower
-                return FRESH_PROCESS
+                return self.fresh
         return self.worker
 
     def close(self) -> None:
@@ -57,7 +58,7 @@ def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs:
     lock = threading.Lock()
 
     def serve() -> None:
-        launchers = _Launchers(warm, threads_per_worker(jobs) if warm else 0)
+        launchers = _Launchers(warm, threads_per_worker(jobs))
         try:
             while not errors:
                 try:

@@ -62,6 +62,7 @@ class RunRequest:
     data_root_relative: str  # the torchvision MNIST root, relative to the sandbox
     forbidden: list[str]
     limits: Limits
+    custom_probes: list[dict] = field(default_factory=list)  # {"id", "name", "source"} of the scenario's own probes
 
 
 def run_in_sandbox(request: RunRequest, keep: Path | None = None, launcher=None) -> ChildRun:
@@ -96,7 +97,7 @@ def _prepare(sandbox: Path, request: RunRequest) -> dict:
         "script": str(script), "sandbox": str(sandbox), "probes": request.probes,
         "entry_points": request.entry_points, "overrides": request.overrides, "device": request.device,
         "data_root": str(sandbox / request.data_root_relative), "weights_out": str(sandbox / "out" / "weights.pt"),
-        "forbidden": request.forbidden,
+        "forbidden": request.forbidden, "custom_probes": request.custom_probes,
     }
 
 
@@ -112,9 +113,16 @@ def child_env(sandbox: Path) -> dict:
 
 
 class FreshProcess:
-    """Starts each child as a new `python -I` process, which imports torch itself (the default launcher)."""
+    """Starts each child as a new `python -I` process, which imports torch itself (the default launcher).
+    `threads` caps torch's threads when several children share the cores (spinning thread pools that
+    oversubscribe the cores make every run many times slower)."""
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int):
+        if self.threads:
+            env = {**env, "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
         child = subprocess.Popen(
             [sys.executable, "-I", "-c", HARNESS_BOOTSTRAP], cwd=sandbox, env=env, stdin=subprocess.PIPE,
             stdout=out_w, stderr=out_w, pass_fds=(report_w,), start_new_session=True,

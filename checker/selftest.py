@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from checker.scenario import Scenario, ScenarioError, discover, load, variant_source
+from checker.verdict import InputError
 from checker.verify import verify
 
 
@@ -21,10 +22,11 @@ class CaseResult:
     failed_checks: list[str]
     missing_failures: list[str]  # checks the metadata says must fail but did not
     duration_s: float
+    unusable: bool = False  # the case could not be run at all (it does not parse, its reference fails, ...)
 
     @property
     def ok(self) -> bool:
-        return (self.passed == (self.expect == "pass")) and not self.missing_failures
+        return not self.unusable and (self.passed == (self.expect == "pass")) and not self.missing_failures
 
 
 @dataclass
@@ -64,11 +66,21 @@ def metadata_problems(scenario: Scenario) -> list[str]:
         problems.append("declare at least one variant that must pass and one that must fail")
     for variant in scenario.variants:
         try:
-            variant_source(scenario, variant)
+            ast.parse(variant_source(scenario, variant))
         except ScenarioError as error:
             problems.append(str(error))
+        except SyntaxError as error:
+            problems.append(f"variant {variant.name!r} is not valid Python (line {error.lineno}: {error.msg}); "
+                            "check its replace texts, indentation and newlines included")
+    problems += [f"{field} still holds the scaffold's TODO text" for field, value in _texts(scenario)
+                 if "TODO" in value.en or "TODO" in value.zh]
     problems += [problem for probe in scenario.custom_probes for problem in custom_probe_problems(probe)]
     return problems
+
+
+def _texts(scenario: Scenario):
+    yield from (("title", scenario.title), ("summary", scenario.summary), ("explanation", scenario.explanation))
+    yield from ((f"hints[{i}]", hint) for i, hint in enumerate(scenario.hints))
 
 
 def custom_probe_problems(probe) -> list[str]:
@@ -99,7 +111,10 @@ def run_case(scenario: Scenario, source: str, name: str, expect: str, failing: t
     with tempfile.TemporaryDirectory(prefix="torchdrill-selftest-") as folder:
         path = Path(folder) / f"{scenario.id}.py"
         path.write_text(source, encoding="utf-8")
-        verdict = verify(path, scenario.id, timeout_s=timeout_s, launcher=launcher)
+        try:
+            verdict = verify(path, scenario.id, timeout_s=timeout_s, launcher=launcher)
+        except InputError as error:  # a case that cannot even be run proves nothing either way
+            return CaseResult(name, expect, False, [f"input error: {error}"], list(failing), 0.0, unusable=True)
     failed = [c.id for c in verdict.failed_checks()]
     return CaseResult(name, expect, verdict.passed, failed, [f for f in failing if f not in failed],
                       verdict.duration_s)

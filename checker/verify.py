@@ -90,6 +90,8 @@ def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], 
         script_name=name, script_source=source, probes=probes, entry_points=scenario.entry_points,
         overrides=dict(scenario.budget.overrides), device=device, data_files=files, data_root_relative=relative_root,
         forbidden=[str(p) for p in forbidden_folders(scenario)], limits=scenario.budget.limits(timeout_s),
+        custom_probes=[{"id": c.id, "name": c.path.name, "source": c.path.read_text(encoding="utf-8")}
+                       for c in scenario.custom_probes if c.id in probes],
     )
     handle = tempfile.NamedTemporaryFile(prefix="torchdrill-weights-", suffix=".pt", delete=False)
     handle.close()

@@ -119,12 +119,8 @@ def run(spec: dict, reporter: Reporter) -> None:
     missing = missing_entry_points(module, names)
     if missing:
         return reporter.send("missing_entry_points", names=missing)
-    for name, value in spec["overrides"].items():
-        setattr(module, name, value)
-    if hasattr(module, "device"):
-        module.device = torch.device(spec["device"])
-    if hasattr(module, "data_root"):
-        module.data_root = spec["data_root"]  # the sandbox's read-only copy of the data asked for (subset or full)
+    set_budget(spec, module, torch)
+    custom = start_custom_probes(spec, module, probes)
     if needs_runtime_probes(spec["probes"]):  # with none asked for (the reference run), no hook at all
         wrap_entry_points(module, names, probes)
         probes.install()
@@ -147,10 +143,47 @@ def run(spec: dict, reporter: Reporter) -> None:
     findings = list(probes.findings.values())
     try:
         findings += run_posthoc(spec, module, model, posthoc)
+        if custom is not None:
+            from checker.child.custom import check_all
+
+            loaded, context = custom
+            context.model = model
+            findings += check_all(loaded, context, set(probes.findings))
     except BaseException as error:
         return crash("probe", error)
     reporter.send("findings", findings=[f.__dict__ for f in findings])
     reporter.send("done", train_s=train_s, model_calls=probes.model_calls, optimizer_steps=probes.optimizer_steps)
+
+
+def set_budget(spec: dict, module, torch) -> None:
+    """The scenario's overrides, the device and the data root, set on the script's module-level names."""
+    for name, value in spec["overrides"].items():
+        setattr(module, name, value)
+    if hasattr(module, "device"):
+        module.device = torch.device(spec["device"])
+    if hasattr(module, "data_root"):
+        module.data_root = spec["data_root"]  # the sandbox's read-only copy of the data asked for (subset or full)
+
+
+def start_custom_probes(spec: dict, module, probes):
+    """Load the scenario's own probes and run their start(); their findings join the built-in probes'.
+    Returns (probes, their context) for check_all() after training, or None when the scenario has none."""
+    if not spec.get("custom_probes"):
+        return None
+    import torch
+
+    from checker.child import custom
+
+    loaded = []
+    for probe_spec in spec["custom_probes"]:
+        try:
+            loaded += custom.load_probes([probe_spec])
+        except Exception as error:  # noqa: BLE001 (a broken probe file is reported as that probe's finding)
+            probes.findings[probe_spec["id"]] = custom._error_finding(probe_spec["id"], error)
+    context = custom.context_for(spec, module, torch.device(spec["device"]))
+    for finding in custom.start_all(loaded, context):
+        probes.findings.setdefault(finding.probe, finding)
+    return loaded, context
 
 
 def run_posthoc(spec: dict, module, model, posthoc) -> list:

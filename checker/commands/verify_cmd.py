@@ -10,7 +10,7 @@ import click
 from checker.cli import exits_cleanly, lang_option
 
 
-def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, timeout, as_json) -> bool:
+def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, timeout, as_json, launcher=None) -> bool:
     """Verify once, print the verdict (rich or JSON), record progress; return whether it passed."""
     from rich.console import Console
 
@@ -30,7 +30,7 @@ def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, time
 
     try:
         verdict = verify(path, scenario_id, lang=lang, device=device, data_kind=data, data_root=data_root,
-                         timeout_s=timeout, on_status=on_status)
+                         timeout_s=timeout, on_status=on_status, launcher=launcher)
     finally:
         if status_text:
             status_text.stop()

@@ -71,6 +71,7 @@ WANTED = {
     "loss_item": ["total_loss += loss"],
     "stray_break": ["break"],
     "grad_disabled": ["torch.set_grad_enabled(False)"],
+    "checkpoint": ['torch.save(model.state_dict(), os.path.join(folder, "model.pth"))'],
 }
 
 

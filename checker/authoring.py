@@ -1,0 +1,91 @@
+"""`checker new`: scaffold a scenario (buggy script, solution, commented metadata) from a correct script."""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from checker.scenario import SCENARIOS_ENV, discover
+from checker.verdict import InputError
+
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,40}")
+MODEL_FOR_CLASS = {"Network": "network", "Net": "net", "ExampleCNN": "cnn"}
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    buggy: Path
+    solution: Path
+    metadata: Path
+    notes: tuple[str, ...]  # things the author should know (an entry point the script lacks, ...)
+
+
+def default_folder() -> Path:
+    """The first folder of $TORCHDRILL_SCENARIOS, else ./buggy_examples if there is one, else ./scenarios."""
+    extra = [p for p in os.environ.get(SCENARIOS_ENV, "").split(os.pathsep) if p]
+    if extra:
+        return Path(extra[0])
+    return Path("buggy_examples") if Path("buggy_examples").is_dir() else Path("scenarios")
+
+
+def scaffold(scenario_id: str, folder: Path, from_solution: Path | None = None, model: str | None = None,
+             force: bool = False) -> Scaffold:
+    if not ID_PATTERN.fullmatch(scenario_id):
+        raise InputError(f"{scenario_id!r} is not a usable id: use lower-case letters, digits and _ (e.g. no_step)")
+    if any(p.stem == scenario_id for p in discover()) and not force:
+        raise InputError(f"a scenario {scenario_id!r} exists already; pick another id")
+    buggy, solution, metadata = (folder / f"{scenario_id}.py", folder / "solutions" / f"{scenario_id}.py",
+                                 folder / f"{scenario_id}.toml")
+    existing = [str(p) for p in (buggy, solution, metadata) if p.exists()]
+    if existing and not force:
+        raise InputError(f"{', '.join(existing)} exists already; pass --force to overwrite")
+    source, model_class, notes = _starting_script(from_solution)
+    model = model or MODEL_FOR_CLASS.get(model_class)
+    if model is None:
+        raise InputError(f"cannot tell which reference architecture {model_class} is; pass --model network, net "
+                         "or cnn (the checker loads the trained weights into it)")
+    source = (source.replace("@TITLE@", f"Scenario {scenario_id}: a correct training script to put one bug into.")
+              .replace("@SCRIPT@", _relative(buggy)).replace("@ID@", scenario_id))
+    text = (_template("scenario.toml.txt").replace("@ID@", scenario_id).replace("@MODEL_CLASS@", model_class)
+            .replace("@MODEL@", model))
+    for path, content in ((buggy, source), (solution, source), (metadata, text)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    return Scaffold(buggy, solution, metadata, tuple(notes))
+
+
+def _starting_script(from_solution: Path | None) -> tuple[str, str, list[str]]:
+    """The script to start from, the name of its network class, and notes on what it lacks."""
+    if from_solution is None:
+        return _template("script.py.txt"), "Net", []
+    try:
+        source = from_solution.read_text(encoding="utf-8")
+        tree = ast.parse(source, filename=str(from_solution))
+    except OSError as error:
+        raise InputError(f"{from_solution}: cannot be read ({error.strerror})") from None
+    except (UnicodeDecodeError, SyntaxError, ValueError) as error:
+        raise InputError(f"{from_solution}: not a Python script ({type(error).__name__}: {error})") from None
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)
+               and any(ast.unparse(b).endswith("Module") for b in n.bases)]
+    if not classes:
+        raise InputError(f"{from_solution}: defines no nn.Module class at the top level; the checker needs the "
+                         "network's class to build it")
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    notes = [f"{from_solution.name} defines no {name}(): the checker calls main() (which must return the trained "
+             f"model) and probes train() and test(); add it or change [entry_points]"
+             for name in ("main", "train", "test") if name not in functions]
+    return source, classes[0], notes
+
+
+def _template(name: str) -> str:
+    return (resources.files("checker") / "templates" / name).read_text(encoding="utf-8")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)

@@ -1,0 +1,48 @@
+"""checker new ID"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from checker.cli import exits_cleanly
+
+
+@click.command("new")
+@click.argument("scenario_id")
+@click.option("--from-solution", "from_solution", type=click.Path(path_type=Path),
+              help="Start from this correct training script instead of the reference pipeline's.")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write it (default: the first folder of $TORCHDRILL_SCENARIOS, else ./buggy_examples "
+                   "if it exists, else ./scenarios).")
+@click.option("--model", type=click.Choice(["network", "net", "cnn"]),
+              help="The reference architecture the weights load into (default: guessed from the class name).")
+@click.option("--force", is_flag=True, help="Overwrite files that exist already.")
+@exits_cleanly
+def command(scenario_id, from_solution, folder, model, force):
+    """Scaffold a new scenario: a buggy script to put one bug into, its solution, and metadata with every
+    field commented. Then follow the steps it prints (the whole walk-through is docs/authoring.md).
+
+    \b
+    checker new no_step --dir my_course/
+    checker new my_bug --from-solution my_train.py --dir my_course/
+    """
+    import os
+
+    from checker.authoring import default_folder, scaffold
+    from checker.scenario import SCENARIOS_ENV
+
+    folder = folder or default_folder()
+    made = scaffold(scenario_id, folder, from_solution, model, force)
+    for path in (made.buggy, made.solution, made.metadata):
+        click.echo(f"wrote {path}")
+    for note in made.notes:
+        click.echo(f"note: {note}", err=True)
+    found = [Path(p).resolve() for p in os.environ.get(SCENARIOS_ENV, "").split(os.pathsep) if p]
+    env = "" if folder.resolve() in found or folder.resolve() == Path("buggy_examples").resolve() \
+        else f"{SCENARIOS_ENV}={folder} "
+    click.echo(f"""
+Next:
+  1. Put the bug into {made.buggy} (keep {made.solution} correct; the diff is the lesson).
+  2. Fill in the TODOs of {made.metadata}: texts in en and zh, the probes that catch the bug, variants.
+  3. Prove it: {env}checker selftest {scenario_id}""")
