@@ -1,4 +1,4 @@
 """python -m checker: the same as the `checker` command."""
-from checker.cli import main
+from checker.cli import run
 
-main()
+run()

@@ -28,9 +28,31 @@ def main():
     """Check your fix of a buggy PyTorch training script.
 
     \b
-    checker list                          the scenarios and your progress
+    checker list                              the scenarios and your progress
     checker verify buggy_examples/resume.py   is the bug gone, and is accuracy back?
-    checker hint resume                   one more hint each time
+    checker hint resume                       one more hint each time
     checker watch buggy_examples/resume.py    verify again on every save
-    checker selftest                      instructors: prove every scenario and variant
+    \b
+    For instructors:
+    checker selftest                          prove every scenario and variant
+    checker new ID --dir my_course            scaffold a scenario (see docs/authoring.md)
+    checker grade DIR --scenario ID           grade a class: JSON, CSV, Gradescope
     """
+
+
+def run() -> None:
+    """The `checker` command: main(), then leave without tearing the interpreter down. Once torch is imported,
+    teardown costs a few tenths of a second, and every file has been written and closed by then."""
+    import os
+    import sys
+
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        if not isinstance(exit_.code, (int, type(None))):
+            print(exit_.code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

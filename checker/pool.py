@@ -38,8 +38,9 @@ class _Launchers:
 
     def close(self) -> None:
         if self.worker is not None:
-            self.worker.close()
+            self.worker.close()  # its worker sees the socket close and kills the child it is running
             self.worker = None
+        self.fresh.stop_all()
 
 
 def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs: int = 2, warm: bool = True,
@@ -57,8 +58,11 @@ def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs:
     errors: list[BaseException] = []
     lock = threading.Lock()
 
+    live: list[_Launchers] = []
+
     def serve() -> None:
         launchers = _Launchers(warm, threads_per_worker(jobs))
+        live.append(launchers)
         try:
             while not errors:
                 try:
@@ -77,8 +81,14 @@ def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs:
     threads = [threading.Thread(target=serve, daemon=True) for _ in range(max(1, min(jobs, len(tasks))))]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.join()
+    except KeyboardInterrupt:  # Ctrl-C: take no new task, and leave no child running behind us
+        errors.append(KeyboardInterrupt())
+        for launchers in list(live):
+            launchers.close()
+        raise
     if errors:
         raise errors[0]
     return results

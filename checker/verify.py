@@ -29,7 +29,7 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     submission = read_submission(Path(path), lang)
     scenario = scenario_for(submission.path, scenario_id, lang)
     device = resolve_device(device)
-    warm = threading.Thread(target=_import_torch, daemon=True)  # overlaps the child's run
+    warm = threading.Thread(target=_prepare_evaluation, args=(data_kind, data_root), daemon=True)  # overlaps the run
     warm.start()
     status = on_status or (lambda message: None)
     from checker import reference_cache
@@ -59,8 +59,13 @@ def solution_accuracy(scenario: Scenario, device: str, data_kind: str, data_root
     return accuracy
 
 
-def _import_torch() -> None:
-    import torch  # noqa: F401
+def _prepare_evaluation(data_kind: str, data_root: str | None) -> None:
+    """Import torch and load the parent's test data while the child trains, so only the forward pass is left."""
+    try:
+        evaluate.test_tensors(data_kind, data_root)
+        import reference.models  # noqa: F401
+    except Exception:  # noqa: BLE001 (the evaluation itself reports any problem, in its own words)
+        pass
 
 
 def resolve_device(device: str) -> str:

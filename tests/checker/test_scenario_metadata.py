@@ -53,3 +53,30 @@ def test_a_variant_whose_text_is_not_in_the_base_is_reported(tmp_path):
 def test_changed_lines_counts_a_diff():
     assert changed_lines("a\nb\nc\n", "a\nb\nc\n") == 0
     assert changed_lines("a\nb\nc\n", "a\nB\nc\nd\n") == 3
+
+
+@pytest.mark.parametrize("addition, words", [
+    ("weights = { grads_zerod = 2 }\n", ["grading.weights", "'grads_zerod' is not a check"]),
+    ("visibility = \"sometimes\"\n", ["grading.visibility", "after_due_date"]),
+    ("[custom_probes.mine]\nfile = \"missing_probe.py\"\n", ["custom_probes.mine.file", "does not exist"]),
+])
+def test_bad_grading_and_custom_probe_fields_are_named(tmp_path, addition, words):
+    def edit(text: str) -> str:
+        start = text.index("[grading]\n") + len("[grading]\n")
+        end = text.index("\n", start) + 1
+        return text[:start] + addition + text[end:]  # the [grading] table's weights line, replaced
+
+    path = _copy_scenario(tmp_path, edit)
+    with pytest.raises(scenarios.ScenarioError) as error:
+        scenarios.load(path)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_a_custom_probe_without_check_is_a_metadata_problem(tmp_path):
+    (tmp_path / "mine.py").write_text("def start(ctx):\n    pass\n")
+    texts = 'ok = { en = "a", zh = "甲" }\nfail = { en = "b {detail}", zh = "乙" }\nwhy = { en = "c", zh = "丙" }\n'
+    path = _copy_scenario(tmp_path, lambda t: t.replace('probes = ["grads_zeroed"', 'probes = ["mine", "grads_zeroed"')
+                          .replace("\n[[variants]]", f"\n[custom_probes.mine]\nfile = \"mine.py\"\n{texts}\n[[variants]]", 1))
+    problems = metadata_problems(scenarios.load(path))
+    assert any("defines no check(ctx)" in p for p in problems), problems

@@ -1,0 +1,101 @@
+"""Warm workers: a child forked from a pre-started worker is isolated exactly like a fresh `python -I` child,
+and a worker that dies costs one submission a retry, never the batch."""
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+
+import pytest
+
+from checker.scenario import find
+from checker.verify import run_script, verify
+from checker.workers import WarmWorker
+from tests.conftest import REPO, run_python
+
+REPORT_ISOLATION = textwrap.dedent('''
+    import json, os, resource, sys, tempfile
+    from reference.models import Net
+
+    def train(*args):
+        pass
+
+    def test(*args):
+        pass
+
+    def main():
+        facts = {"own_group": os.getpgrp() == os.getpid(), "isolated": sys.flags.isolated,
+                 "cwd_is_home": os.getcwd() == os.environ["HOME"], "tmp_inside": tempfile.gettempdir().startswith(os.getcwd()),
+                 "address_space": resource.getrlimit(resource.RLIMIT_AS)[0], "core": resource.getrlimit(resource.RLIMIT_CORE)[0],
+                 "env": sorted(os.environ), "stdin": sys.stdin.read()}
+        print("FACTS " + json.dumps(facts))
+        return Net()
+''')
+
+
+def facts_of(run) -> dict:
+    line = next(line for line in run.output.splitlines() if line.startswith("FACTS "))
+    return json.loads(line[len("FACTS "):])
+
+
+def test_a_warm_child_is_isolated_like_a_fresh_one():
+    scenario = find("zero_grad")
+    fresh = run_script(scenario, "zero_grad.py", REPORT_ISOLATION.encode(), [], "cpu", "subset", None, 120)
+    with WarmWorker(threads=1) as worker:
+        warm = run_script(scenario, "zero_grad.py", REPORT_ISOLATION.encode(), [], "cpu", "subset", None, 120,
+                          launcher=worker)
+    for run in (fresh, warm):
+        run.cleanup()
+    assert facts_of(warm) == facts_of(fresh)
+    facts = facts_of(warm)
+    assert facts["own_group"] and facts["isolated"] and facts["cwd_is_home"] and facts["tmp_inside"]
+    assert facts["address_space"] == scenario.budget.memory_mb * 1024 * 1024 and facts["core"] == 0
+    assert facts["stdin"] == "" and "TORCHDRILL_HOME" in facts["env"]
+
+
+def test_warm_and_fresh_runs_give_the_same_verdicts(tmp_path):
+    with WarmWorker(threads=1) as worker:
+        for name, source in (("zero_grad.py", find("zero_grad").buggy_path), ("stray_break.py", find("stray_break").solution_path)):
+            shutil.copy(source, tmp_path / name)
+            fresh = verify(tmp_path / name)
+            warm = verify(tmp_path / name, launcher=worker)
+            assert [(c.id, c.passed) for c in warm.checks] == [(c.id, c.passed) for c in fresh.checks]
+            assert warm.accuracy.student == pytest.approx(fresh.accuracy.student, abs=0.01)
+
+
+def test_the_timeout_still_kills_the_whole_tree_from_a_warm_worker(tmp_path):
+    hostile = tmp_path / "zero_grad.py"
+    shutil.copy(REPO / "tests" / "fixtures" / "hostile" / "infinite_loop.py", hostile)
+    with WarmWorker(threads=1) as worker:
+        verdict = verify(hostile, timeout_s=6, launcher=worker)
+        assert verdict.status == "timeout"
+        assert worker.alive()  # the worker itself carries on with the next submission
+
+
+KILLS_ITS_PARENT_NATIVELY = textwrap.dedent('''
+    import ctypes, os, signal
+    from reference.models import Net
+
+    def train(*args):
+        pass
+
+    def test(*args):
+        pass
+
+    def main():
+        ctypes.CDLL(None).kill(os.getppid(), signal.SIGKILL)  # past the audit hook: native code
+        return Net()
+''')
+
+
+def test_a_submission_that_kills_its_worker_costs_only_its_own_grade(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a_killer.py").write_text(KILLS_ITS_PARENT_NATIVELY)
+    shutil.copy(find("zero_grad").solution_path, folder / "b_honest.py")
+    done = run_python("-m", "checker", "grade", str(folder), "--scenario", "zero_grad", "--jobs", "1", "--json", "-",
+                      cwd=tmp_path, timeout=600)
+    grades = {g["student"]: g for g in json.loads(done.stdout)}
+    assert grades["a_killer"]["status"] == "error" and "killed twice" in grades["a_killer"]["message"]
+    assert grades["b_honest"]["status"] == "fixed"
+    assert done.returncode == 1  # the grader says that one submission needs a look by hand
