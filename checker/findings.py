@@ -5,6 +5,12 @@ from checker.lints import LINT_FOR_PROBE
 from checker.messages import text
 from checker.verdict import Check
 
+# Probes that watch train() or test(): when the run never trained (or never evaluated), they saw nothing, and a
+# script that skips the work must not collect their points.
+TRAINING_PROBES = {"grads_zeroed", "params_owned", "train_mode", "grad_enabled_train", "train_graph_released",
+                   "full_epochs", "train_split", "train_shuffled", "loss_on_logits", "scheduler_per_epoch"}
+EVALUATION_PROBES = {"eval_mode", "no_grad_eval", "no_graph_kept"}
+
 
 def run_check(run, scenario, lang: str, timeout_s: float | None) -> tuple[Check, str]:
     """Whether the script ran to the end, and the trimmed traceback when it did not."""
@@ -38,7 +44,8 @@ def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
             for finding in message["findings"]:
                 reported.setdefault(finding["probe"], finding)
     lint_lines = {LINT_FOR_PROBE[h.lint]: h.line for h in reversed(hits)}
-    finished = run.first("done") is not None
+    done = run.first("done")
+    finished = done is not None
     checks = []
     for probe in scenario.probes:
         finding = reported.get(probe)
@@ -52,10 +59,21 @@ def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
                 message = text("fail", finding["code"], lang, detail=finding["detail"])
             why = custom.why.get(lang) if custom is not None else text("why", probe, lang)
             checks.append(Check(probe, False, message, line, why))
+        elif finished and _unobserved(probe, done):
+            checks.append(Check(probe, False, text("fail", _unobserved(probe, done), lang), None, text("why", probe, lang)))
         elif finished:
             checks.append(Check(probe, True, custom.ok.get(lang) if custom is not None else text("ok", probe, lang)))
         # A probe the run never reached is left out: the failed "runs" check already says why.
     return checks
+
+
+def _unobserved(probe: str, done: dict) -> str:
+    """The message key when the probe had nothing to watch: no optimizer step in train(), no model call in test()."""
+    if probe in TRAINING_PROBES and not done.get("optimizer_steps"):
+        return "not_observed_training"
+    if probe in EVALUATION_PROBES and not done.get("eval_model_calls"):
+        return "not_observed_evaluation"
+    return ""
 
 
 def _filled(template: str, detail: str) -> str:

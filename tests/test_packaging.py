@@ -1,4 +1,5 @@
-"""An installed wheel (not only an editable install) carries its data: the MNIST subset, banks and scenarios."""
+"""An installed wheel (not only an editable install) carries its data: the MNIST subset, banks, scenarios and the
+templates of `checker new`."""
 from __future__ import annotations
 
 import os
@@ -21,6 +22,9 @@ scenarios = load_all()
 assert all(s.buggy_path.is_file() and s.solution_path.is_file() for s in scenarios)
 assert text('ui', 'fixed', 'zh') == '已修复'
 banks = sorted((Path(quizzes.__file__).parent / 'banks').glob('*.toml'))
+from checker.authoring import scaffold
+made = scaffold('wheel_check', Path('scaffolded'))
+assert made.buggy.is_file() and 'model_class = "Net"' in made.metadata.read_text()
 print('wheel ok', len(train), len(test), len(scenarios), 'scenarios', len(banks), 'banks')
 """
 

@@ -152,7 +152,8 @@ def run(spec: dict, reporter: Reporter) -> None:
     except BaseException as error:
         return crash("probe", error)
     reporter.send("findings", findings=[f.__dict__ for f in findings])
-    reporter.send("done", train_s=train_s, model_calls=probes.model_calls, optimizer_steps=probes.optimizer_steps)
+    reporter.send("done", train_s=train_s, model_calls=probes.model_calls, optimizer_steps=probes.optimizer_steps,
+                  eval_model_calls=probes.eval_model_calls)
 
 
 def set_budget(spec: dict, module, torch) -> None:

@@ -47,6 +47,7 @@ class ProbeSet:
     train_depth: int = 0
     test_depth: int = 0
     model_calls: int = 0
+    eval_model_calls: int = 0  # model calls inside test(): without any, the evaluation probes saw nothing
     optimizer_steps: int = 0
     stepped_optimizers: set = field(default_factory=set)  # id() of every optimizer that has stepped
     scope_code: dict = field(default_factory=dict)  # scope -> code object of the entry point (train, test)
@@ -137,6 +138,7 @@ class ProbeSet:
         if self.scope_frame.get(scope) is None and self.scope_code.get(scope) is not None:
             self.scope_frame[scope] = self._find_frame(self.scope_code[scope])
         if scope == "test":
+            self.eval_model_calls += 1
             self._check_evaluation(module)
         else:
             self._check_training(module)

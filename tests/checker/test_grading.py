@@ -71,6 +71,10 @@ def test_a_mixed_batch_gets_every_verdict_right_and_writes_json_csv_and_gradesco
     assert [c["id"] for c in grades["ben"]["checks"] if not c["passed"]] == ["grads_zeroed", "accuracy"]
     for name in ("eva", "fay", "gus", "hal"):
         assert grades[name]["score"] == 0
+    # Printing "PASS" without training earns the point for running and nothing else: probes that saw no
+    # training or evaluation do not pass by default.
+    assert grades["ivy"]["score"] == weights.weight("runs")
+    assert all("Not observed" in c["message"] for c in grades["ivy"]["checks"] if c["id"] not in ("runs", "accuracy"))
     assert "no Python file" in grades["eva"]["message"] and "syntax error" in grades["fay"]["message"]
 
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
