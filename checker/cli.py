@@ -44,8 +44,13 @@ def run() -> None:
     """The `checker` command: main(), then leave without tearing the interpreter down. Once torch is imported,
     teardown costs a few tenths of a second, and every file has been written and closed by then."""
     import os
+    import signal
     import sys
 
+    def stop(signum, frame):
+        raise KeyboardInterrupt  # a SIGTERM (a CI job cancelled) cleans up like Ctrl-C: no child left running
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         main()
         code = 0

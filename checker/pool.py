@@ -5,6 +5,7 @@ it; the pool only saves the import of torch per run and keeps the cores busy.
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from typing import Callable, Iterable, TypeVar
@@ -12,6 +13,7 @@ from typing import Callable, Iterable, TypeVar
 from checker.sandbox import FreshProcess, WorkerLost
 from checker.workers import WarmWorker, WorkerError, threads_per_worker
 
+DEFAULT_JOBS_CAP = 8  # each job holds a warm worker (about 0.5 GB) and a training child (about 0.3 GB more)
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
@@ -23,8 +25,11 @@ class _Launchers:
         self.warm, self.threads = warm, threads
         self.worker: WarmWorker | None = None
         self.fresh = FreshProcess(threads)
+        self.aborted = False
 
     def get(self):
+        if self.aborted:
+            raise KeyboardInterrupt("the pool was stopped")
         if not self.warm:
             return self.fresh
         if self.worker is None or not self.worker.alive():
@@ -42,6 +47,16 @@ class _Launchers:
             self.worker = None
         self.fresh.stop_all()
 
+    def abort(self) -> None:
+        """From another thread: stop this thread's work now, and start nothing new."""
+        self.aborted = True
+        self.close()
+
+
+def default_jobs() -> int:
+    """One job per core, at most DEFAULT_JOBS_CAP (pass --jobs for more)."""
+    return max(1, min(os.cpu_count() or 1, DEFAULT_JOBS_CAP))
+
 
 def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs: int = 2, warm: bool = True,
             on_done: Callable[[Task, Result], None] | None = None,
@@ -57,7 +72,6 @@ def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs:
         pending.put((index, task))
     errors: list[BaseException] = []
     lock = threading.Lock()
-
     live: list[_Launchers] = []
 
     def serve() -> None:
@@ -87,7 +101,7 @@ def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs:
     except KeyboardInterrupt:  # Ctrl-C: take no new task, and leave no child running behind us
         errors.append(KeyboardInterrupt())
         for launchers in list(live):
-            launchers.close()
+            launchers.abort()
         raise
     if errors:
         raise errors[0]

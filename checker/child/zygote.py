@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import resource
-import signal
 import socket
 import sys
 import tempfile
@@ -31,7 +30,7 @@ def preload() -> None:
     import torchvision  # noqa: F401
     import torchvision.datasets  # noqa: F401
 
-    from checker.child import guard, harness, posthoc, probes  # noqa: F401
+    from checker.child import custom, graphs, guard, harness, loop_probes, posthoc, probes  # noqa: F401
 
 
 def become_child(request: dict, fds: list[int]) -> None:
@@ -84,10 +83,10 @@ def wait_for(pid: int, channel: Channel, backstop_s: float) -> int:
 
 
 def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    """The child's process group and every descendant, even one that started a session of its own."""
+    from checker.sandbox import kill_process_tree
+
+    kill_process_tree(pid)
 
 
 def serve(channel: Channel) -> None:

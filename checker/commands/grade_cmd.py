@@ -13,7 +13,7 @@ from checker.cli import exits_cleanly, lang_option
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--scenario", "scenario_id", required=True, help="The scenario every submission is a fix of.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Submissions graded at once (default: the number of CPU cores).")
+              help="Submissions graded at once (default: the number of CPU cores, at most 8).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, allow_dash=True),
               help="Write every grade to this JSON file ('-' prints it instead of the table).")
 @click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Write one row per student to this CSV file.")
@@ -38,9 +38,8 @@ def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, t
 
     Exit code: 0 when every submission was graded, 1 when the grader itself failed on some, 2 for bad input.
     """
-    import os
-
     from checker.grading.batch import ensure_reference, grade_all
+    from checker.pool import default_jobs
     from checker.grading.grade import ERROR
     from checker.grading.submissions import find_entries
     from checker.scenario import find
@@ -53,7 +52,7 @@ def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, t
         raise InputError(f"--gradescope {gradescope_out}: a results.json holds one submission; give a folder, "
                          "and each student's results.json is written inside it")
     ensure_reference(scenario, timeout)
-    grades = _grade_with_progress(entries, scenario, jobs or os.cpu_count() or 1, not fresh, detect_lang(lang),
+    grades = _grade_with_progress(entries, scenario, jobs or default_jobs(), not fresh, detect_lang(lang),
                                   timeout, grade_all)
     _write_outputs(grades, scenario, json_out, csv_out, gradescope_out)
     sys.exit(1 if any(g.status == ERROR for g in grades) else 0)

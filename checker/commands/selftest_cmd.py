@@ -14,7 +14,7 @@ from checker.cli import exits_cleanly
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @click.option("--timeout", type=float, help="Wall-clock limit per run in seconds (default: each scenario's budget).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Cases run at once, each in its own sandbox (default: the number of CPU cores).")
+              help="Cases run at once, each in its own sandbox (default: the number of CPU cores, at most 8).")
 @click.option("--fresh", is_flag=True, help="Start a new process per case instead of pre-started warm workers.")
 @exits_cleanly
 def command(ids, as_json, timeout, jobs, fresh):
@@ -25,11 +25,10 @@ def command(ids, as_json, timeout, jobs, fresh):
     checker selftest                  every scenario in buggy_examples/ and $TORCHDRILL_SCENARIOS
     checker selftest zero_grad -j 1   one scenario, one case at a time
     """
-    import os
-
     from rich.console import Console
     from rich.progress import Progress
 
+    from checker.pool import default_jobs
     from checker.selftest import selftest
 
     console = Console(stderr=True)
@@ -42,7 +41,7 @@ def command(ids, as_json, timeout, jobs, fresh):
             else:
                 bar.advance(task)
 
-        reports = selftest(list(ids), timeout, on_case, jobs=jobs or os.cpu_count() or 1, warm=not fresh,
+        reports = selftest(list(ids), timeout, on_case, jobs=jobs or default_jobs(), warm=not fresh,
                            on_total=lambda total: bar.update(task, total=total))
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False))
