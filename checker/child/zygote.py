@@ -10,6 +10,7 @@ is safe: there are no threads and no thread pools to inherit.
 from __future__ import annotations
 
 import os
+import random
 import resource
 import socket
 import sys
@@ -50,6 +51,7 @@ def become_child(request: dict, fds: list[int]) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None  # computed from the worker's TMPDIR when torch was imported; use the sandbox's
+        random.seed()  # as a fresh process would: not the state every child would otherwise inherit
         if request.get("threads"):
             import torch
 
