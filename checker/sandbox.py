@@ -119,12 +119,13 @@ class FreshProcess:
 
     def __init__(self, threads: int | None = None):
         self.threads = threads
-        self.running: set[int] = set()  # pids of children started and not yet reaped
+        self.started: list[subprocess.Popen] = []  # kept for stop_all(); the finished ones are dropped at each start
 
     def stop_all(self) -> None:
         """Kill every child this launcher started that is still running (when its supervisor is abandoned)."""
-        for pid in list(self.running):
-            kill_process_tree(pid)
+        for child in self.started:
+            if child.poll() is None:
+                kill_process_tree(child.pid)
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int):
         if self.threads:
@@ -134,7 +135,7 @@ class FreshProcess:
             stdout=out_w, stderr=out_w, pass_fds=(report_w,), start_new_session=True,
         )
         limits.apply_to(child.pid)  # before the spec is written: the harness waits for it, so nothing runs unlimited
-        self.running.add(child.pid)
+        self.started = [c for c in self.started if c.poll() is None] + [child]
         try:
             child.stdin.write(json.dumps({**spec, "report_fd": report_w}).encode())
             child.stdin.close()
@@ -176,7 +177,6 @@ def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher) -> Chil
     finally:
         kill_process_tree(child.pid)
         result.returncode = child.wait()
-        getattr(launcher, "running", set()).discard(child.pid)
         for reader in readers:
             reader.join(timeout=5)
     if getattr(child, "worker_lost", False):

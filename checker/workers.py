@@ -74,7 +74,6 @@ class WarmWorker:
         if "error" in ready:
             self.close()
             raise WorkerError(ready["error"])
-        self.import_s = float(ready.get("import_s", 0.0))
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int) -> ForkedChild:
         """Fork a child for one run (the launcher interface of checker.sandbox)."""

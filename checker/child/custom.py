@@ -59,7 +59,7 @@ def start_all(probes: list[CustomProbe], ctx: ProbeContext) -> list[Finding]:
             try:
                 start(ctx)
             except Exception as error:  # noqa: BLE001 (a probe's own failure is its finding)
-                findings.append(_error_finding(probe.id, error))
+                findings.append(error_finding(probe.id, error))
     return findings
 
 
@@ -70,7 +70,7 @@ def check_all(probes: list[CustomProbe], ctx: ProbeContext, failed: set[str]) ->
         try:
             outcome = probe.module.check(ctx)
         except Exception as error:  # noqa: BLE001
-            findings.append(_error_finding(probe.id, error))
+            findings.append(error_finding(probe.id, error))
             continue
         if outcome is None or outcome is True:
             continue
@@ -79,7 +79,7 @@ def check_all(probes: list[CustomProbe], ctx: ProbeContext, failed: set[str]) ->
     return findings
 
 
-def _error_finding(probe_id: str, error: BaseException) -> Finding:
+def error_finding(probe_id: str, error: BaseException) -> Finding:
     from checker.child.posthoc import _one_line
 
     return Finding(probe_id, "custom_probe_error", None, f"{probe_id}: {_one_line(error)}")

@@ -180,7 +180,7 @@ def start_custom_probes(spec: dict, module, probes):
         try:
             loaded += custom.load_probes([probe_spec])
         except Exception as error:  # noqa: BLE001 (a broken probe file is reported as that probe's finding)
-            probes.findings[probe_spec["id"]] = custom._error_finding(probe_spec["id"], error)
+            probes.findings[probe_spec["id"]] = custom.error_finding(probe_spec["id"], error)
     context = custom.context_for(spec, module, torch.device(spec["device"]))
     for finding in custom.start_all(loaded, context):
         probes.findings.setdefault(finding.probe, finding)

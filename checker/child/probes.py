@@ -62,9 +62,6 @@ class ProbeSet:
     def active(self, probe: str) -> bool:
         return probe in self.enabled and probe not in self.findings
 
-    def any_active(self, *probes: str) -> bool:
-        return any(self.active(p) for p in probes)
-
     def report(self, probe: str, code: str, detail: str = "", line: int | None = None) -> None:
         if self.active(probe):
             self.findings[probe] = Finding(probe, code, line or self.student_line(), detail)

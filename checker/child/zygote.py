@@ -116,13 +116,12 @@ def serve(channel: Channel) -> None:
 
 def main(fd: int) -> None:
     channel = Channel(socket.socket(fileno=fd))
-    started = time.perf_counter()
     try:
         preload()
     except BaseException as error:  # noqa: B036
         channel.send({"error": f"the worker could not import torch: {type(error).__name__}: {error}"})
         return
-    channel.send({"ready": True, "import_s": time.perf_counter() - started, "pid": os.getpid()})
+    channel.send({"ready": True, "pid": os.getpid()})
     serve(channel)
 
 

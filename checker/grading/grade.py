@@ -41,10 +41,6 @@ class Grade:
         data["duration_s"] = round(self.duration_s, 3)
         return data
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "Grade":
-        return cls(**{**data, "checks": tuple(GradedCheck(**c) for c in data["checks"])})
-
 
 def from_verdict(verdict: Verdict, scenario: Scenario, student: str, submission: str, lang: str) -> Grade:
     """Points for each check the scenario defines; a check the run never reached earns nothing."""
