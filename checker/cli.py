@@ -8,16 +8,21 @@ import click
 
 from reference.cli_support import exits_cleanly as _exits_cleanly
 from reference.cli_support import lang_option, lazy_group_class  # noqa: F401  (lang_option is used by commands)
+from reference.threads import quiet_this_process
+
+quiet_this_process()  # before any command imports torch
 
 LazyGroup = lazy_group_class(Path(__file__).parent / "commands", "checker.commands")
 
 
 def _error_rules():
     from checker.scenario import ScenarioError
+    from checker.untrusted import clean
     from checker.verdict import InputError
     from reference.data import DataUnavailable
 
-    return [((InputError, ScenarioError, DataUnavailable), 2, lambda error, kwargs: str(error))]
+    # An input error can quote a script's output (a reference that failed) or a file's name: shown clean.
+    return [((InputError, ScenarioError, DataUnavailable), 2, lambda error, kwargs: clean(str(error)))]
 
 
 exits_cleanly = _exits_cleanly(_error_rules)

@@ -54,14 +54,32 @@ def load_weights(path, model_name: str):
     except Exception as error:  # an unsafe or corrupt pickle: refused, never executed
         raise WeightsError(f"the weights file could not be loaded safely ({type(error).__name__})") from None
     model = build_model(model_name)
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise WeightsError("the weights file does not hold a state_dict of tensors")
+    _check_state_dict(state)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         first = str(error).strip().splitlines()[0]
         raise WeightsError(f"the weights do not fit the reference {type(model).__name__}: {first}") from None
+    except Exception as error:  # noqa: BLE001 (whatever else the child's tensors make torch raise is their fault)
+        raise WeightsError(f"the weights do not fit the reference {type(model).__name__} "
+                           f"({type(error).__name__})") from None
     return model.eval()
+
+
+def _check_state_dict(state) -> None:
+    """Names to plain dense tensors, or WeightsError: the child's script chose what its state_dict() returned."""
+    import torch
+
+    if not isinstance(state, dict):
+        raise WeightsError("the weights file does not hold a state_dict of tensors "
+                           f"(it holds a {type(state).__name__})")
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise WeightsError("the weights file does not hold a state_dict of tensors "
+                               f"(a key of type {type(key).__name__} is not a parameter name)")
+        if not isinstance(value, torch.Tensor) or value.layout != torch.strided or value.is_meta:
+            raise WeightsError("the weights file does not hold a state_dict of tensors "
+                               f"({key[:80]!r} is not a plain tensor)")
 
 
 def accuracy(model, kind: str = "subset", data_root: str | None = None) -> float:

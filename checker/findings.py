@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from checker.lints import LINT_FOR_PROBE
 from checker.messages import text
+from checker.untrusted import said
 from checker.verdict import Check
 
 # Probes that watch train() or test(): when the run never trained (or never evaluated), they saw nothing, and a
@@ -13,24 +14,29 @@ EVALUATION_PROBES = {"eval_mode", "no_grad_eval", "no_graph_kept"}
 
 
 def run_check(run, scenario, lang: str, timeout_s: float | None) -> tuple[Check, str]:
-    """Whether the script ran to the end, and the trimmed traceback when it did not."""
+    """Whether the script ran to the end, and the trimmed traceback when it did not. Everything the child says
+    is the script's text (its exception, its class names): cleaned of control characters before it is shown."""
     crash = run.first("crash")
+    tampered = run.tampered or ("the findings never arrived" if run.first("done") and not run.first("findings") else "")
+    if tampered:  # fail closed: a broken or forged report proves nothing, least of all "no findings"
+        return Check("runs", False, text("run", "report_tampered", lang, detail=tampered)), ""
     if run.timed_out:
         limit = int(timeout_s or scenario.budget.timeout_s)
         return Check("runs", False, text("run", "timeout", lang, detail=limit)), ""
     if run.output_flooded:
         return Check("runs", False, text("run", "output_flood", lang, detail=32)), ""
     if crash:
-        if crash["stage"] == "import" and crash["error"].startswith("SystemExit"):
-            return Check("runs", False, text("run", "exited_on_import", lang, detail=crash["error"]), crash["line"]), ""
-        return (Check("runs", False, text("run", "crashed", lang, detail=crash["error"]), crash.get("line")),
-                crash.get("traceback", ""))
+        error, line = said(crash.get("error", "")), _line(crash.get("line"))
+        if crash.get("stage") == "import" and error.startswith("SystemExit"):
+            return Check("runs", False, text("run", "exited_on_import", lang, detail=error), line), ""
+        return Check("runs", False, text("run", "crashed", lang, detail=error), line), said(crash.get("traceback", ""))
     missing = run.first("missing_entry_points")
     if missing:
-        return Check("runs", False, text("run", "missing_entry_points", lang, detail=", ".join(missing["names"]))), ""
+        names = ", ".join(map(said, missing["names"]))
+        return Check("runs", False, text("run", "missing_entry_points", lang, detail=names)), ""
     no_model = run.first("no_model")
     if no_model:
-        return Check("runs", False, text("run", "no_model", lang, detail=no_model["returned"])), ""
+        return Check("runs", False, text("run", "no_model", lang, detail=said(no_model["returned"]))), ""
     if run.first("done") is None:
         return Check("runs", False, text("run", "exited_early", lang, detail=run.returncode)), ""
     return Check("runs", True, text("ok", "runs", lang)), ""
@@ -40,31 +46,57 @@ def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
     """One check per probe the scenario names; a lint hit supplies the line when the probe has none."""
     reported = {}
     for message in run.messages:
-        if message.get("kind") == "findings":
+        if message.get("kind") == "findings" and isinstance(message.get("findings"), list):
             for finding in message["findings"]:
-                reported.setdefault(finding["probe"], finding)
+                if isinstance(finding, dict) and isinstance(finding.get("probe"), str):
+                    reported.setdefault(finding["probe"], {"code": "", **finding})
     lint_lines = {LINT_FOR_PROBE[h.lint]: h.line for h in reversed(hits)}
     done = run.first("done")
     finished = done is not None
+    unjudged = _unjudged_training(done, scenario, lang) if finished else ""
     checks = []
     for probe in scenario.probes:
         finding = reported.get(probe)
         custom = scenario.custom_probe(probe)
         if finding:
             # A lint's line names the cause (where the optimizer was built); the probe's, where it showed.
-            line = lint_lines.get(probe) or finding.get("line") or _related_lint_line(probe, lint_lines)
+            line = lint_lines.get(probe) or _line(finding.get("line")) or _related_lint_line(probe, lint_lines)
+            detail = said(finding.get("detail", ""))
             if custom is not None and finding["code"] == "custom":
-                message = _filled(custom.fail.get(lang), finding["detail"])
+                message = _filled(custom.fail.get(lang), detail)
             else:
-                message = text("fail", finding["code"], lang, detail=finding["detail"])
+                message = text("fail", said(finding["code"]), lang, detail=detail)
             why = custom.why.get(lang) if custom is not None else text("why", probe, lang)
             checks.append(Check(probe, False, message, line, why))
         elif finished and _unobserved(probe, done):
             checks.append(Check(probe, False, text("fail", _unobserved(probe, done), lang), None, text("why", probe, lang)))
+        elif finished and unjudged and probe in TRAINING_PROBES:
+            checks.append(Check(probe, False, unjudged, None, text("why", "training_watched", lang)))
         elif finished:
             checks.append(Check(probe, True, custom.ok.get(lang) if custom is not None else text("ok", probe, lang)))
         # A probe the run never reached is left out: the failed "runs" check already says why.
     return checks
+
+
+def _unjudged_training(done: dict, scenario, lang: str) -> str:
+    """Why the training probes' silence proves nothing, or "": positive evidence, checked against the budget, that
+    every optimizer step was watched and that train() ran once per epoch of the budget."""
+    outside = _count(done.get("steps_outside_train"))
+    if outside:
+        return text("fail", "steps_outside_train", lang, detail=outside)
+    epochs, calls = scenario.budget.epochs(), _count(done.get("train_calls"))
+    if _count(done.get("optimizer_steps")) and calls < epochs:
+        return text("fail", "too_few_epochs", lang, detail=f"{calls}/{epochs}")
+    return ""
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _line(value) -> int | None:
+    """A line number the child reported, or None when it is not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _unobserved(probe: str, done: dict) -> str:
@@ -90,9 +122,17 @@ def _related_lint_line(probe: str, lint_lines: dict) -> int | None:
 
 def accuracy_check(student, reference, tolerance, why_not, lang) -> Check:
     if student is None:
-        return Check("accuracy", False, text("fail", "accuracy_unavailable", lang, detail=why_not))
+        return Check("accuracy", False, text("fail", "accuracy_unavailable", lang, detail=said(why_not)))
     values = dict(student=f"{100 * student:.2f}%", reference=f"{100 * reference:.2f}%",
                   tolerance=f"{100 * tolerance:.1f} pt")
     if student + tolerance >= reference:
         return Check("accuracy", True, text("ok", "accuracy", lang, **values))
     return Check("accuracy", False, text("fail", "accuracy", lang, **values))
+
+
+def tamper_check(hits, lang: str) -> Check:
+    """One failing check for the tamper lint's hits (checker.tamper): the first one's line and message."""
+    first = hits[0]
+    more = f" (+{len(hits) - 1})" if len(hits) > 1 else ""
+    message = f"{text('tamper', 'needs_review', lang)} {text('tamper', first.code, lang, detail=first.detail)}{more}"
+    return Check("tamper", False, message, first.line, text("tamper", "why", lang))

@@ -14,6 +14,7 @@ class Limits:
     file_mb: int = 256  # largest file the script may write
     output_bytes: int = 32 * MIB  # more output than this is a flood: the child is stopped
     weights_bytes: int = 64 * MIB
+    sandbox_mb: int = 1024  # everything the script writes in its folder, under the OS boundary (a tmpfs)
 
     def settings(self) -> list[tuple[int, int]]:
         """(resource, value) pairs, each set as both the soft and the hard limit."""

@@ -5,13 +5,13 @@ it; the pool only saves the import of torch per run and keeps the cores busy.
 """
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from typing import Callable, Iterable, TypeVar
 
 from checker.sandbox import FreshProcess, WorkerLost
 from checker.workers import WarmWorker, WorkerError, threads_per_worker
+from reference import threads as torch_threads
 
 DEFAULT_JOBS_CAP = 8  # each job holds a warm worker (about 0.5 GB) and a training child (about 0.3 GB more)
 Task = TypeVar("Task")
@@ -54,8 +54,8 @@ class _Launchers:
 
 
 def default_jobs() -> int:
-    """One job per core, at most DEFAULT_JOBS_CAP (pass --jobs for more)."""
-    return max(1, min(os.cpu_count() or 1, DEFAULT_JOBS_CAP))
+    """One job per available core, at most DEFAULT_JOBS_CAP (pass --jobs for more)."""
+    return max(1, min(torch_threads.available_cores(), DEFAULT_JOBS_CAP))
 
 
 def run_all(tasks: Iterable[Task], work: Callable[[Task, object], Result], jobs: int = 2, warm: bool = True,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import threading
 import time
 from importlib import metadata
@@ -14,6 +16,7 @@ from typing import Callable
 from reference.paths import torchdrill_home
 
 CACHE_FILE = "reference_results.json"
+MAX_CACHE_BYTES = 4 * 1024 * 1024
 _locks: dict[str, threading.Lock] = {}
 _locks_lock = threading.Lock()
 
@@ -51,8 +54,27 @@ def _store(path, key: str, scenario, accuracy: float, data_kind: str, device: st
 
 
 def _read(path) -> dict:
+    """The cache's valid entries. Anything odd (not a regular file, too large, not JSON, an accuracy outside
+    [0, 1]) is dropped and recomputed: the cache is evidence, so it is never trusted blindly."""
     try:
-        data = json.loads(path.read_text())
-        return data if isinstance(data, dict) else {}
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))  # a FIFO never blocks us
+    except OSError:
+        return {}
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+            return {}
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = json.loads(handle.read(MAX_CACHE_BYTES))
     except (OSError, ValueError):
         return {}
+    finally:
+        os.close(fd)
+    if not isinstance(data, dict):
+        return {}
+    return {key: entry for key, entry in data.items() if _valid_entry(entry)}
+
+
+def _valid_entry(entry) -> bool:
+    accuracy = entry.get("accuracy") if isinstance(entry, dict) else None
+    return isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool) and 0.0 <= accuracy <= 1.0

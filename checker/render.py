@@ -1,4 +1,7 @@
-"""rich rendering of verdicts and lists. The only module of the checker that prints."""
+"""rich rendering of verdicts and lists. The only module of the checker that prints.
+
+Text a submission controls (its messages, traceback, output, source lines, names) is cleaned of escape sequences
+and shown literally: escaped from rich markup, never read for :emoji: codes, so it cannot pose as our verdict."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +11,10 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from checker.messages import text
+from checker.untrusted import clean
 from checker.verdict import Verdict
 
 
@@ -17,36 +22,47 @@ def source_line(path: str, line: int | None) -> str:
     if not line:
         return ""
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()[line - 1].strip()
+        return clean(Path(path).read_text(encoding="utf-8-sig").splitlines()[line - 1].strip())
     except (OSError, IndexError, UnicodeDecodeError):
         return ""
 
 
+def _shown(untrusted: str) -> str:
+    """Untrusted text placed into our markup: clean, and literal."""
+    return escape(clean(untrusted))
+
+
 def print_verdict(console: Console, verdict: Verdict, explanation: str = "") -> None:
     lang = verdict.lang
+
+    def say(markup) -> None:
+        console.print(markup, emoji=False)  # `:white_check_mark:` in a student's message stays text
+
     if verdict.passed:
         head = f"[bold green]✓ {text('ui', 'fixed', lang)}[/]"
+    elif verdict.status == "needs_review":
+        head = f"[bold yellow]? {text('ui', 'needs_review', lang)}[/]"
     else:
         head = f"[bold red]✗ {text('ui', 'not_fixed', lang)}[/]"
-    console.print(f"{head}  [bold]{verdict.scenario}[/]  {escape(verdict.file)}  [dim]{verdict.duration_s:.1f} s[/]")
+    say(f"{head}  [bold]{verdict.scenario}[/]  {_shown(verdict.file)}  [dim]{verdict.duration_s:.1f} s[/]")
     for check in verdict.checks:
         mark = "[green]✓[/]" if check.passed else "[red]✗[/]"
-        where = f" [cyan]{escape(verdict.file)}:{check.line}[/]" if check.line else ""
-        console.print(f" {mark} [bold]{check.id}[/]{where}  {escape(check.message)}")
+        where = f" [cyan]{_shown(verdict.file)}:{check.line}[/]" if check.line else ""
+        say(f" {mark} [bold]{check.id}[/]{where}  {_shown(check.message)}")
         code = source_line(verdict.file, check.line) if not check.passed else ""
         if code:
-            console.print(f"     [dim]{check.line} |[/] {escape(code)}")
+            say(f"     [dim]{check.line} |[/] {escape(code)}")
         if not check.passed and check.why:
-            console.print(f"     [yellow]{escape(check.why)}[/]")
+            say(f"     [yellow]{_shown(check.why)}[/]")
     if verdict.traceback:
-        console.print(Panel(escape(verdict.traceback), title=text("ui", "traceback", lang), border_style="red"))
+        say(Panel(Text(clean(verdict.traceback)), title=text("ui", "traceback", lang), border_style="red"))
     elif not verdict.passed and verdict.output.strip() and verdict.status in ("crashed", "timeout"):
-        tail = "\n".join(verdict.output.strip().splitlines()[-15:])
-        console.print(Panel(escape(tail), title=text("ui", "output", lang), border_style="dim"))
+        tail = "\n".join(clean(verdict.output).strip().splitlines()[-15:])
+        say(Panel(Text(tail), title=text("ui", "output", lang), border_style="dim"))
     if verdict.passed and explanation:
-        console.print(Panel(escape(explanation), border_style="green"))
+        say(Panel(escape(explanation), border_style="green"))
     elif not verdict.passed:
-        console.print(f"[dim]{escape(text('ui', 'hint_more', lang, id=verdict.scenario))}[/]")
+        say(f"[dim]{escape(text('ui', 'hint_more', lang, id=verdict.scenario))}[/]")
 
 
 def print_source(console: Console, code: str) -> None:
@@ -77,6 +93,6 @@ def grades_table(grades) -> Table:
         colour = "green" if grade.passed else "yellow" if grade.status in ("not_fixed", "crashed", "timeout") else "red"
         accuracy = f"{100 * grade.accuracy:.1f}%" if grade.accuracy is not None else "-"
         problem = grade.message or next((f"{c.id}: {c.message}" for c in grade.checks if not c.passed), "")
-        table.add_row(escape(grade.student), f"{grade.score:g}/{grade.max_score:g}", f"[{colour}]{grade.status}[/]",
-                      accuracy, escape(problem[:160]))
+        table.add_row(Text(clean(grade.student)), f"{grade.score:g}/{grade.max_score:g}",
+                      f"[{colour}]{grade.status}[/]", accuracy, Text(clean(problem)[:160]))
     return table

@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,10 +14,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker import isolation
+from checker.child.reaper import kill_process_tree
+from checker.child.wire import ReportTampered, read_report
 from checker.limits import Limits
+from reference import threads as torch_threads
 
 OUTPUT_HEAD, OUTPUT_TAIL = 4_000, 12_000  # characters of the script's output kept for the verdict
-REPORT_LINE_MAX = 1_000_000
 CHECKER_PARENT = str(Path(__file__).resolve().parent.parent)  # so the child finds `checker` installed or not
 HARNESS_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); import runpy; "
                      "runpy.run_module('checker.child.harness', run_name='__main__')")
@@ -38,8 +40,10 @@ class ChildRun:
     returncode: int | None = None
     timed_out: bool = False
     output_flooded: bool = False
+    tampered: str = ""  # why the report cannot be trusted, when it cannot
     wall_s: float = 0.0
     weights_path: Path | None = None
+    isolation: str = isolation.PROCESS  # the boundary the child ran behind: "bubblewrap" or "process"
 
     def cleanup(self) -> None:
         """Delete the kept weights file, once the parent has evaluated it."""
@@ -68,12 +72,13 @@ class RunRequest:
 def run_in_sandbox(request: RunRequest, keep: Path | None = None, launcher=None) -> ChildRun:
     """Run the student's script under the harness and return what it reported. `keep` receives the weights.
     `launcher` starts the child: a fresh process by default, or a warm worker (checker.workers)."""
-    sandbox = Path(tempfile.mkdtemp(prefix="torchdrill-"))
+    launcher = launcher or FRESH_PROCESS
+    sandbox = Path(tempfile.mkdtemp(prefix="torchdrill-", dir=getattr(launcher, "sandbox_parent", None)))
     try:
         spec = _prepare(sandbox, request)
-        result = _spawn_and_wait(sandbox, spec, request.limits, launcher or FRESH_PROCESS)
+        result = _spawn_and_wait(sandbox, spec, request.limits, launcher)
         weights = sandbox / "out" / "weights.pt"
-        if keep is not None and weights.is_file() and weights.stat().st_size <= request.limits.weights_bytes:
+        if keep is not None and weights.is_file() and 0 < weights.stat().st_size <= request.limits.weights_bytes:
             shutil.copyfile(weights, keep)
             result.weights_path = keep
         return result
@@ -82,10 +87,11 @@ def run_in_sandbox(request: RunRequest, keep: Path | None = None, launcher=None)
 
 
 def _prepare(sandbox: Path, request: RunRequest) -> dict:
-    for sub in ("out", "tmp", "cache", "home"):
+    for sub in ("out", "tmp", "cache", "home", "script"):
         (sandbox / sub).mkdir()
-    script = sandbox / request.script_name
+    script = sandbox / "script" / request.script_name  # a folder of its own: no script name collides with ours
     script.write_bytes(request.script_source)
+    (sandbox / "out" / "weights.pt").touch()  # under bubblewrap, the one file the child can write on our disk
     for relative, source in request.data_files.items():
         target = sandbox / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -97,14 +103,15 @@ def _prepare(sandbox: Path, request: RunRequest) -> dict:
         "script": str(script), "sandbox": str(sandbox), "probes": request.probes,
         "entry_points": request.entry_points, "overrides": request.overrides, "device": request.device,
         "data_root": str(sandbox / request.data_root_relative), "weights_out": str(sandbox / "out" / "weights.pt"),
-        "forbidden": request.forbidden, "custom_probes": request.custom_probes,
+        "forbidden": request.forbidden, "custom_probes": request.custom_probes, "limits": request.limits.settings(),
     }
 
 
 def child_env(sandbox: Path) -> dict:
-    """The child's whole environment: nothing of the checker's own but PATH and a few thread settings."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(sandbox), "TMPDIR": str(sandbox / "tmp"),
-           "TORCHDRILL_HOME": str(sandbox / "home"), "XDG_CACHE_HOME": str(sandbox / "cache"),
+    """The child's whole environment: nothing of the checker's own but PATH and the thread settings (torch's
+    threads wait without spinning, so that runs sharing the cores do not starve each other)."""
+    env = {**torch_threads.thread_env(None), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(sandbox),
+           "TMPDIR": str(sandbox / "tmp"), "TORCHDRILL_HOME": str(sandbox / "home"), "XDG_CACHE_HOME": str(sandbox / "cache"),
            "TORCHDRILL_OFFLINE": "1", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
     for name in ("CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "SYSTEMROOT"):
         if name in os.environ:
@@ -112,13 +119,22 @@ def child_env(sandbox: Path) -> dict:
     return env
 
 
-class FreshProcess:
-    """Starts each child as a new `python -I` process, which imports torch itself (the default launcher).
-    `threads` caps torch's threads when several children share the cores (spinning thread pools that
-    oversubscribe the cores make every run many times slower)."""
+class FreshChild(subprocess.Popen):
+    """A fresh child process; kill_tree() ends it and everything it started."""
 
-    def __init__(self, threads: int | None = None):
+    def kill_tree(self) -> None:
+        kill_process_tree(self.pid)
+
+
+class FreshProcess:
+    """Starts each child as a new `python -I` process, which imports torch itself (the default launcher), behind
+    the OS boundary where bubblewrap runs (checker.isolation), else behind the process sandbox alone.
+    `threads` caps torch's threads when several children share the cores (threads that oversubscribe the cores
+    make every run slower); without it, the child takes OMP_NUM_THREADS or else every core this process may use."""
+
+    def __init__(self, threads: int | None = None, boundary: str | None = None):
         self.threads = threads
+        self.isolation = boundary or isolation.mode()  # `boundary` forces one, for comparisons (bench/)
         self.started: list[subprocess.Popen] = []  # kept for stop_all(); the finished ones are dropped at each start
 
     def stop_all(self) -> None:
@@ -128,12 +144,16 @@ class FreshProcess:
                 kill_process_tree(child.pid)
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int):
-        if self.threads:
-            env = {**env, "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
-        child = subprocess.Popen(
-            [sys.executable, "-I", "-c", HARNESS_BOOTSTRAP], cwd=sandbox, env=env, stdin=subprocess.PIPE,
-            stdout=out_w, stderr=out_w, pass_fds=(report_w,), start_new_session=True,
-        )
+        threads = self.threads or int(env.get("OMP_NUM_THREADS") or 0) or torch_threads.available_cores()
+        env = {**env, **torch_threads.thread_env(threads)}
+        argv = [sys.executable, "-I", "-c", HARNESS_BOOTSTRAP]
+        if self.isolation == isolation.BUBBLEWRAP:  # only the weights file reaches the parent's disk
+            argv = isolation.wrap(argv, sandbox, writable_mb=limits.sandbox_mb,
+                                  read_only=[Path(spec["script"]), Path(spec["data_root"])],
+                                  writable=[Path(spec["weights_out"])],
+                                  folders=[sandbox / d for d in ("out", "tmp", "cache", "home", "script")])
+        child = FreshChild(argv, cwd=sandbox, env=env, stdin=subprocess.PIPE, stdout=out_w, stderr=out_w,
+                           pass_fds=(report_w,), start_new_session=True)
         limits.apply_to(child.pid)  # before the spec is written: the harness waits for it, so nothing runs unlimited
         self.started = [c for c in self.started if c.poll() is None] + [child]
         try:
@@ -165,8 +185,8 @@ def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher) -> Chil
     result = ChildRun()
     output = os.fdopen(out_read, "rb")
     readers = [
-        threading.Thread(target=_read_output, args=(output, child.pid, result, limits), daemon=True),
-        threading.Thread(target=_read_reports, args=(report_read, nonce, result), daemon=True),
+        threading.Thread(target=_read_output, args=(output, child, result, limits), daemon=True),
+        threading.Thread(target=_read_reports, args=(report_read, nonce, result, child), daemon=True),
     ]
     for reader in readers:
         reader.start()
@@ -175,17 +195,18 @@ def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher) -> Chil
     except subprocess.TimeoutExpired:
         result.timed_out = not result.output_flooded
     finally:
-        kill_process_tree(child.pid)
+        child.kill_tree()
         result.returncode = child.wait()
         for reader in readers:
             reader.join(timeout=5)
     if getattr(child, "worker_lost", False):
         raise WorkerLost("the warm worker running this child died")
     result.wall_s = time.perf_counter() - started
+    result.isolation = launcher.isolation
     return result
 
 
-def _read_output(stream, pid: int, result: ChildRun, limits: Limits) -> None:
+def _read_output(stream, child, result: ChildRun, limits: Limits) -> None:
     """Keep the head and the tail of the child's output; stop the child once it has printed too much."""
     head, tail = bytearray(), bytearray()
     with stream:
@@ -198,64 +219,22 @@ def _read_output(stream, pid: int, result: ChildRun, limits: Limits) -> None:
             tail = (tail + chunk)[-OUTPUT_TAIL:]
             if result.output_bytes > limits.output_bytes and not result.output_flooded:
                 result.output_flooded = True
-                kill_process_tree(pid)
+                child.kill_tree()
     skipped = result.output_bytes - len(head) - len(tail)
     marker = f"\n[... {skipped:,} bytes of output left out ...]\n".encode() if skipped else b""
     result.output = (bytes(head) + marker + bytes(tail)).decode("utf-8", errors="replace")
 
 
-def _read_reports(fd: int, nonce: str, result: ChildRun) -> None:
-    prefix = f"{nonce} ".encode()
+def _read_reports(fd: int, nonce: str, result: ChildRun, child) -> None:
+    """The harness's messages, in bounded frames; at the first forged or broken one the run is marked tampered
+    and stopped, since nothing it reports can be believed after that."""
     with os.fdopen(fd, "rb") as stream:
-        for line in stream:
-            if len(line) > REPORT_LINE_MAX or not line.startswith(prefix):
-                continue  # not ours: whatever wrote it did not know the nonce
-            try:
-                message = json.loads(line[len(prefix):])
-            except ValueError:
-                continue
-            if isinstance(message, dict):
-                result.messages.append(message)
-
-
-def kill_process_tree(pid: int) -> None:
-    """SIGKILL the child's process group and every descendant, even those that left the group."""
-    for _ in range(3):
-        victims = _descendants(pid) | {pid}
         try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        for victim in victims:
-            try:
-                os.kill(victim, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if not _descendants(pid):
-            return
-        time.sleep(0.05)
-
-
-def _descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return set()
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry.name))
-    found, stack = set(), [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
+            for message in read_report(stream, nonce):
+                result.messages.append(message)
+        except ReportTampered as error:
+            result.tampered = str(error)
+            child.kill_tree()
 
 
 def _remove(sandbox: Path) -> None:

@@ -56,6 +56,11 @@ class Budget:
     def limits(self, timeout_s: float | None = None) -> Limits:
         return Limits(timeout_s=timeout_s or self.timeout_s, memory_mb=self.memory_mb)
 
+    def epochs(self) -> int:
+        """The epochs the budget trains: its `n_*epochs` overrides added up (n_epochs + n_resume_epochs)."""
+        return sum(value for name, value in self.overrides if name.startswith("n_") and name.endswith("epochs")
+                   and isinstance(value, int) and not isinstance(value, bool))
+
 
 @dataclass(frozen=True)
 class CustomProbe:

@@ -35,7 +35,7 @@ def read_submission(path: Path, lang: str = "en") -> Submission:
     if not source.strip():
         raise problem("empty")
     try:
-        text_source = source.decode("utf-8")
+        text_source = source.decode("utf-8-sig")  # a BOM is fine: Python runs such files, and some editors write it
     except UnicodeDecodeError as error:
         raise problem("not_utf8", byte=error.start) from None
     try:
@@ -46,6 +46,8 @@ def read_submission(path: Path, lang: str = "en") -> Submission:
         raise problem("syntax_error", line=error.lineno, detail=error.msg) from None
     except ValueError as error:  # null bytes
         raise problem("null_bytes", detail=error) from None
+    except (RecursionError, MemoryError):  # Python's own parser gives up on it too: the script could never run
+        raise problem("too_deep") from None
     return Submission(path=path, source=source, tree=tree)
 
 

@@ -29,13 +29,14 @@ class Verdict:
     scenario: str
     file: str
     passed: bool
-    status: str  # fixed, not_fixed, crashed or timeout
+    status: str  # fixed, not_fixed, crashed, timeout, or needs_review (the tamper lint: a person must look)
     checks: tuple[Check, ...]
     accuracy: Accuracy
     duration_s: float
     lang: str = "en"
     traceback: str = ""
     output: str = ""
+    isolation: str = "process"  # the boundary the script ran behind: "bubblewrap" (the OS) or "process"
 
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]

@@ -6,10 +6,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from checker import evaluate, lints, sandbox
+from checker import evaluate, lints, sandbox, tamper
 from checker.messages import text
 from checker.scenario import Scenario
 from checker.submission import read_submission, scenario_for
+from checker.untrusted import clean
 from checker.verdict import Accuracy, InputError, Verdict
 from reference import data as mnist
 
@@ -45,7 +46,7 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     warm.join()
     hits = lints.run_lints(submission.tree, scenario.lints)
     return assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
-                    time.perf_counter() - started, timeout_s)
+                    time.perf_counter() - started, timeout_s, tamper.tamper_hits(submission.tree))
 
 
 def solution_accuracy(scenario: Scenario, device: str, data_kind: str, data_root: str | None,
@@ -131,15 +132,20 @@ def _measured_accuracy(run, scenario: Scenario, data_kind: str, data_root: str |
 
 
 def assemble(scenario: Scenario, path: Path, run, hits, reference: float, lang: str, data_kind: str,
-             data_root: str | None, duration: float, timeout_s: float | None) -> Verdict:
-    from checker.findings import accuracy_check, probe_checks, run_check
+             data_root: str | None, duration: float, timeout_s: float | None, tampering=()) -> Verdict:
+    """The verdict. Code that reaches into the checker's process (`tampering`, from checker.tamper) makes it
+    "needs_review" whatever the run showed: nothing such a run reports can be trusted without a person."""
+    from checker.findings import accuracy_check, probe_checks, run_check, tamper_check
 
     runs, traceback = run_check(run, scenario, lang, timeout_s)
     student, why_not = _measured_accuracy(run, scenario, data_kind, data_root, lang)
     checks = [runs, *probe_checks(run, scenario, hits, lang),
               accuracy_check(student, reference, scenario.budget.tolerance, why_not, lang)]
+    if tampering:
+        checks.insert(0, tamper_check(tampering, lang))
     passed = all(c.passed for c in checks)
-    status = "fixed" if passed else "timeout" if run.timed_out else "crashed" if not runs.passed else "not_fixed"
+    status = ("fixed" if passed else "needs_review" if tampering else "timeout" if run.timed_out
+              else "crashed" if not runs.passed else "not_fixed")
     return Verdict(scenario=scenario.id, file=str(path), passed=passed, status=status, checks=tuple(checks),
                    accuracy=Accuracy(student, reference, scenario.budget.tolerance), duration_s=duration, lang=lang,
-                   traceback=traceback, output=run.output)
+                   traceback=traceback, output=clean(run.output), isolation=run.isolation)

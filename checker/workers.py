@@ -7,20 +7,23 @@ The worker's side is checker/child/zygote.py. Linux and macOS only; elsewhere us
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
+from checker import isolation
+from checker.child.reaper import kill_process_tree
 from checker.child.wire import Channel, ConnectionGone
 from checker.limits import Limits
-from checker.sandbox import CHECKER_PARENT, WorkerLost, child_env, kill_process_tree
+from checker.sandbox import CHECKER_PARENT, WorkerLost, child_env
+from reference import threads as torch_threads
 
 ZYGOTE_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); "
-                    "from checker.child.zygote import main; main(int(sys.argv[1]))")
+                    "from checker.child.zygote import main; main(int(sys.argv[1]), sys.argv[2] == 'contained')")
 START_TIMEOUT_S = 300
 
 
@@ -32,9 +35,19 @@ class ForkedChild:
     """A child forked by a warm worker: what the sandbox's supervisor needs of a Popen (pid and wait)."""
 
     def __init__(self, channel: Channel, pid: int):
-        self.pid, self._channel = pid, channel
+        self.pid, self._channel = pid, channel  # under bubblewrap, a pid in the worker's own PID namespace
         self.returncode: int | None = None
         self.worker_lost = False
+        self._kill_lock = threading.Lock()
+
+    def kill_tree(self) -> None:
+        """Ask the worker to kill this child's tree (only the worker can see it inside its namespace)."""
+        with self._kill_lock:
+            if self.returncode is None and not self.worker_lost:
+                try:
+                    self._channel.send({"kill": self.pid})
+                except OSError:
+                    self.worker_lost = True
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is not None or self.worker_lost:
@@ -53,15 +66,21 @@ class ForkedChild:
 class WarmWorker:
     """One pre-started worker. Not thread-safe: one run at a time (a pool gives each thread its own)."""
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, boundary: str | None = None):
         self.threads = threads
+        self.isolation = boundary or isolation.mode()  # `boundary` forces one, for comparisons (bench/)
         self._scratch = Path(tempfile.mkdtemp(prefix="torchdrill-worker-"))
+        self.sandbox_parent = self._scratch  # each run's sandbox is made here, the one folder the worker sees
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        contained = self.isolation == isolation.BUBBLEWRAP
+        argv = [sys.executable, "-I", "-c", ZYGOTE_BOOTSTRAP, str(theirs.fileno()), "contained" if contained else "-"]
+        if contained:  # one boundary per worker, with its own PID namespace that the worker empties after each run
+            argv = isolation.wrap(argv, self._scratch, writable_mb=None)
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-c", ZYGOTE_BOOTSTRAP, str(theirs.fileno())], cwd=self._scratch,
-                env=child_env(self._scratch), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), start_new_session=True,
+                argv, cwd=self._scratch, env=child_env(self._scratch), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
+                start_new_session=True,
             )
         finally:
             theirs.close()
@@ -77,6 +96,7 @@ class WarmWorker:
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int) -> ForkedChild:
         """Fork a child for one run (the launcher interface of checker.sandbox)."""
+        env = {**env, **torch_threads.thread_env(self.threads or torch_threads.available_cores())}
         request = {"sandbox": str(sandbox), "env": env, "spec": spec, "limits": limits.settings(),
                    "timeout_s": limits.timeout_s, "threads": self.threads}
         try:
@@ -106,4 +126,4 @@ class WarmWorker:
 
 def threads_per_worker(workers: int) -> int:
     """Torch threads for each of `workers` children running at once, so together they fill the cores once."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    return torch_threads.threads_per_job(workers)

@@ -8,6 +8,9 @@ import click
 
 from reference.cli_support import exits_cleanly as _exits_cleanly
 from reference.cli_support import lang_option, lazy_group_class  # noqa: F401  (lang_option is used by commands)
+from reference.threads import quiet_this_process
+
+quiet_this_process()  # before any command imports torch
 
 LazyGroup = lazy_group_class(Path(__file__).parent / "commands", "quizzes.commands")
 

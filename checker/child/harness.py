@@ -7,6 +7,7 @@ else the script prints goes to stdout/stderr, which the parent only shows, never
 from __future__ import annotations
 
 import functools
+import importlib.machinery
 import importlib.util
 import inspect
 import json
@@ -17,15 +18,18 @@ import traceback
 
 
 class Reporter:
-    """Writes nonce-prefixed JSON lines to the report pipe."""
+    """Writes framed JSON messages, each holding the run's nonce, to the report pipe (checker.child.wire)."""
 
     def __init__(self, fd: int, nonce: str):
-        self._fd, self._nonce, self._write = fd, nonce, os.write
+        from checker.child.wire import report_frame
+
+        self._fd, self._nonce, self._write, self._frame = fd, nonce, os.write, report_frame
 
     def send(self, kind: str, **fields) -> None:
-        line = f"{self._nonce} {json.dumps({'kind': kind, **fields}, default=str)}\n".encode()
+        data = memoryview(self._frame({"nonce": self._nonce, "kind": kind, **fields}))
         try:
-            self._write(self._fd, line)
+            while data:
+                data = data[self._write(self._fd, data):]
         except OSError:
             pass  # the script closed our pipe; the parent will see no "done" and say so
 
@@ -47,7 +51,8 @@ def trimmed_traceback(error: BaseException, student_file: str) -> tuple[str, int
 
 
 def load_student_module(path: str):
-    spec = importlib.util.spec_from_file_location("student_script", path)
+    loader = importlib.machinery.SourceFileLoader("student_script", path)  # whatever the file's name ends with
+    spec = importlib.util.spec_from_loader("student_script", loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules["student_script"] = module
     spec.loader.exec_module(module)
@@ -153,6 +158,7 @@ def run(spec: dict, reporter: Reporter) -> None:
         return crash("probe", error)
     reporter.send("findings", findings=[f.__dict__ for f in findings])
     reporter.send("done", train_s=train_s, model_calls=probes.model_calls, optimizer_steps=probes.optimizer_steps,
+                  steps_outside_train=probes.steps_outside_train, train_calls=probes.train_calls,
                   eval_model_calls=probes.eval_model_calls)
 
 
@@ -204,8 +210,24 @@ def run_posthoc(spec: dict, module, model, posthoc) -> list:
     return [f for f in findings if f is not None]
 
 
+def apply_limits(settings: list) -> None:
+    """The run's resource limits, set by the child itself before any of the script runs (under bubblewrap the
+    parent cannot reach the process to set them)."""
+    import resource
+
+    for which, value in settings:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (OSError, ValueError):
+            pass  # a limit above what this process may set: the parent's own limit already holds it lower
+
+
 def main() -> None:
+    if os.getpgrp() != os.getpid():
+        os.setsid()  # its own session and group, as a warm worker's child has: signals stay inside the run
+    os.environ.pop("PWD", None)  # set by bubblewrap's --chdir; the environment is the parent's choice alone
     spec = read_spec()
+    apply_limits(spec.get("limits", []))
     reporter = Reporter(spec["report_fd"], spec["nonce"])
     try:
         run(spec, reporter)

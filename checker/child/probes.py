@@ -15,6 +15,12 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from checker.child.patches import Patches
 
+# Taken when the harness imports this module, before the script runs: a script that replaces them later
+# cannot blind the probes.
+_register_hook = torch.Tensor.register_hook
+_register_forward_pre_hook = torch.nn.modules.module.register_module_forward_pre_hook
+_register_forward_hook = torch.nn.modules.module.register_module_forward_hook
+
 RUNTIME_PROBES = ("grads_zeroed", "params_owned", "train_mode", "eval_mode", "no_grad_eval", "no_graph_kept",
                   "grad_enabled_train", "train_graph_released", "full_epochs", "train_split", "train_shuffled",
                   "loss_on_logits", "scheduler_per_epoch")
@@ -49,6 +55,8 @@ class ProbeSet:
     model_calls: int = 0
     eval_model_calls: int = 0  # model calls inside test(): without any, the evaluation probes saw nothing
     optimizer_steps: int = 0
+    steps_outside_train: int = 0  # optimizer steps the entry points' probes could not judge
+    train_calls: int = 0  # top-level calls of the training entry point: one per epoch in every scenario
     stepped_optimizers: set = field(default_factory=set)  # id() of every optimizer that has stepped
     scope_code: dict = field(default_factory=dict)  # scope -> code object of the entry point (train, test)
     scope_frame: dict = field(default_factory=dict)  # scope -> its frame, kept to read its final locals
@@ -79,9 +87,8 @@ class ProbeSet:
     def install(self) -> None:
         from checker.child import graphs, loop_probes
 
-        modules = torch.nn.modules.module
-        self._handles.append(modules.register_module_forward_pre_hook(self._before_forward))
-        self._handles.append(modules.register_module_forward_hook(self._after_forward, always_call=True))
+        self._handles.append(_register_forward_pre_hook(self._before_forward))
+        self._handles.append(_register_forward_hook(self._after_forward, always_call=True))
         self._handles.append(register_optimizer_step_pre_hook(self._before_step))
         for watcher in (*loop_probes.watchers_for(self), *graphs.watchers_for(self)):
             watcher.install(self.patches)
@@ -103,6 +110,7 @@ class ProbeSet:
         depth = getattr(self, f"{scope}_depth") + 1
         setattr(self, f"{scope}_depth", depth)
         if depth == 1:
+            self.train_calls += scope == "train"
             self.scope_code[scope], self.scope_frame[scope] = code, None
             for watcher in self.watchers:
                 watcher.on_enter(scope)
@@ -170,7 +178,7 @@ class ProbeSet:
             for name, param in model.named_parameters():
                 if param.requires_grad and id(param) not in self._params:
                     self._params[id(param)] = _ParamState(name, weakref.ref(param))
-                    param.register_hook(self._grad_arriving(id(param)))
+                    _register_hook(param, self._grad_arriving(id(param)))
 
     # -- gradients and steps ----------------------------------------------------------------------------------------
     def _grad_arriving(self, key: int):
@@ -191,6 +199,7 @@ class ProbeSet:
     def _before_step(self, optimizer, args, kwargs) -> None:
         self.stepped_optimizers.add(id(optimizer))
         if not self.train_depth:
+            self.steps_outside_train += 1
             return
         self.optimizer_steps += 1
         owned = {id(p) for group in optimizer.param_groups for p in group["params"]}

@@ -12,6 +12,45 @@ import time
 _HEADER = struct.Struct("!I")
 MAX_MESSAGE = 16 * 1024 * 1024
 MAX_FDS = 4
+REPORT_MAX = 1024 * 1024  # one report message from the harness; anything longer is not ours
+REPORT_KINDS = frozenset({"started", "findings", "crash", "missing_entry_points", "no_model", "done"})
+
+
+def report_frame(message: dict) -> bytes:
+    """One message of the harness's report pipe: a 4-byte length, then the JSON body (which holds the nonce)."""
+    body = json.dumps(message, default=str).encode()
+    return _HEADER.pack(len(body)) + body
+
+
+class ReportTampered(ValueError):
+    """The report pipe held something the harness never writes: a byte out of frame, a forged or repeated
+    message. The run's evidence cannot be trusted."""
+
+
+def read_report(stream, nonce: str):
+    """Yield the harness's messages from `stream` (a binary file) until its end, reading at most REPORT_MAX
+    bytes at a time. Raises ReportTampered at the first thing that is not one of this run's messages."""
+    seen = set()
+    while header := stream.read(_HEADER.size):
+        if len(header) < _HEADER.size:
+            raise ReportTampered("the report ended in the middle of a message")
+        (length,) = _HEADER.unpack(header)
+        if length > REPORT_MAX:
+            raise ReportTampered(f"a report message of {length:,} bytes (out of frame, or flooded)")
+        body = stream.read(length)
+        if len(body) < length:
+            raise ReportTampered("the report ended in the middle of a message")
+        try:
+            message = json.loads(body)
+        except ValueError:
+            raise ReportTampered("an unreadable report message") from None
+        if not isinstance(message, dict) or message.pop("nonce", None) != nonce:
+            raise ReportTampered("a report message without this run's nonce")
+        kind = message.get("kind")
+        if kind not in REPORT_KINDS or kind in seen:
+            raise ReportTampered(f"an unexpected report message ({str(kind)[:40]!r})")
+        seen.add(kind)
+        yield message
 
 
 class ConnectionGone(EOFError):
@@ -50,14 +89,9 @@ class Channel:
         fds, self._fds = self._fds, []
         return message, fds
 
-    def at_end(self) -> bool:
-        """Whether the other side has closed the connection (never blocks)."""
-        if not select.select([self.sock], [], [], 0)[0]:
-            return False
-        try:
-            return self.sock.recv(1, socket.MSG_PEEK) == b""
-        except OSError:
-            return True
+    def readable(self) -> bool:
+        """Whether a message (or the end of the stream) is waiting (never blocks)."""
+        return bool(self._buffer) or bool(select.select([self.sock], [], [], 0)[0])
 
     def close(self) -> None:
         for fd in self._fds:

@@ -18,6 +18,7 @@ import tempfile
 import time
 import traceback
 
+from checker.child.reaper import kill_all_but, kill_process_tree
 from checker.child.wire import Channel, ConnectionGone, close_quietly
 
 POLL_S = 0.05
@@ -71,32 +72,40 @@ def become_child(request: dict, fds: list[int]) -> None:
 
 
 def wait_for(pid: int, channel: Channel, backstop_s: float) -> int:
-    """The child's exit code (negative for a signal). Kills its group if the checker went away or the backstop
-    passed, so no child outlives its checker."""
+    """The child's exit code (negative for a signal). Kills its tree when the checker asks, went away, or the
+    backstop passed, so no child outlives its checker."""
     deadline = time.monotonic() + backstop_s
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline or channel.at_end():
-            _kill_group(pid)
+        if time.monotonic() > deadline or _kill_asked(channel):
+            kill_process_tree(pid)
             return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         time.sleep(POLL_S)
 
 
-def _kill_group(pid: int) -> None:
-    """The child's process group and every descendant, even one that started a session of its own."""
-    from checker.sandbox import kill_process_tree
+def _kill_asked(channel: Channel) -> bool:
+    """Whether the checker asked to kill the running child, or went away."""
+    if not channel.readable():
+        return False
+    try:
+        message, fds = channel.receive(timeout=5)
+    except (ConnectionGone, TimeoutError, OSError, ValueError):
+        return True
+    for fd in fds:
+        close_quietly(fd)
+    return "kill" in message
 
-    kill_process_tree(pid)
 
-
-def serve(channel: Channel) -> None:
+def serve(channel: Channel, contained: bool) -> None:
     while True:
         try:
             request, fds = channel.receive()
         except ConnectionGone:
             return
+        if "kill" in request and not fds:
+            continue  # a kill that crossed the child's end: nothing is running
         if len(fds) != 2:
             for fd in fds:
                 close_quietly(fd)
@@ -111,19 +120,25 @@ def serve(channel: Channel) -> None:
         for fd in fds:
             close_quietly(fd)
         channel.send({"pid": pid})
-        channel.send({"exit": wait_for(pid, channel, request["timeout_s"] + BACKSTOP_S)})
+        code = wait_for(pid, channel, request["timeout_s"] + BACKSTOP_S)
+        if contained:  # alone in our PID namespace: whatever is left (a daemon that left its session) goes
+            kill_all_but({1, os.getpid()})
+        channel.send({"exit": code})
 
 
-def main(fd: int) -> None:
+def main(fd: int, contained: bool = False) -> None:
     channel = Channel(socket.socket(fileno=fd))
     try:
         preload()
     except BaseException as error:  # noqa: B036
         channel.send({"error": f"the worker could not import torch: {type(error).__name__}: {error}"})
         return
+    if contained and os.getpid() > 3:
+        channel.send({"error": "the worker expected a PID namespace of its own, and is not in one"})
+        return
     channel.send({"ready": True, "pid": os.getpid()})
-    serve(channel)
+    serve(channel, contained)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), sys.argv[2:3] == ["contained"])

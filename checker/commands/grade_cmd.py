@@ -22,9 +22,13 @@ from checker.cli import exits_cleanly, lang_option
 @click.option("--timeout", type=float, help="Wall-clock limit per submission in seconds (default: the scenario's).")
 @click.option("--fresh", is_flag=True,
               help="Start a new process per submission instead of pre-started warm workers (slower).")
+@click.option("--allow-weak-isolation", is_flag=True,
+              help="Grade even where bubblewrap cannot run, behind the process sandbox alone (not safe against a "
+                   "determined student).")
 @lang_option
 @exits_cleanly
-def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, timeout, fresh, lang):
+def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, timeout, fresh, allow_weak_isolation,
+            lang):
     """Grade a class: every submission in SUBMISSIONS (one file or one folder per student) against a scenario.
 
     Each submission runs in its own sandbox with the same limits and timeout as `checker verify`; a bad or
@@ -43,9 +47,11 @@ def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, t
     from checker.grading.grade import ERROR
     from checker.grading.submissions import find_entries
     from checker.scenario import find
+    from checker.isolation import require_os_boundary
     from checker.verdict import InputError
     from reference.i18n import detect_lang
 
+    require_os_boundary(allow_weak_isolation)
     scenario = find(scenario_id)
     entries = find_entries(submissions, scenario.id)
     if gradescope_out is not None and gradescope_out.suffix == ".json" and len(entries) > 1:
@@ -62,14 +68,17 @@ def _grade_with_progress(entries, scenario, jobs, warm, lang, timeout, grade_all
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from checker.untrusted import clean
+
     console = Console(stderr=True)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    # The description shows a student's folder name: plain text, never markup.
+    columns = [TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(f"grading {scenario.id}", total=len(entries))
 
         def on_done(grade):
             bar.advance(task)
-            bar.update(task, description=f"{grade.student}: {grade.status}")
+            bar.update(task, description=f"{clean(grade.student)}: {grade.status}")
 
         return grade_all(entries, scenario, jobs=jobs, warm=warm, lang=lang, timeout_s=timeout, on_done=on_done)
 

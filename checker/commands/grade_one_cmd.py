@@ -16,9 +16,12 @@ from checker.cli import exits_cleanly, lang_option
 @click.option("--gradescope", "gradescope_out", type=click.Path(path_type=Path),
               help="Also write Gradescope's results.json to this path.")
 @click.option("--timeout", type=float, help="Wall-clock limit in seconds (default: the scenario's).")
+@click.option("--allow-weak-isolation", is_flag=True,
+              help="Grade even where bubblewrap cannot run, behind the process sandbox alone (not safe against a "
+                   "determined student).")
 @lang_option
 @exits_cleanly
-def command(submission, scenario_id, student, gradescope_out, timeout, lang):
+def command(submission, scenario_id, student, gradescope_out, timeout, allow_weak_isolation, lang):
     """Grade one submission and print its grade as one JSON object: the unit of work that `checker grade`
     runs for each student, for engines that spread grading over machines (see docs/grading-at-scale.md).
 
@@ -32,9 +35,11 @@ def command(submission, scenario_id, student, gradescope_out, timeout, lang):
     """
     from checker.grading import export
     from checker.grading.unit import grade_submission
+    from checker.isolation import require_os_boundary
     from checker.scenario import find
     from reference.i18n import detect_lang
 
+    require_os_boundary(allow_weak_isolation)
     grade = grade_submission(submission, scenario_id, student, detect_lang(lang), timeout)
     if gradescope_out is not None:
         target = gradescope_out if gradescope_out.suffix == ".json" else gradescope_out / "results.json"

@@ -14,12 +14,15 @@ def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, time
     """Verify once, print the verdict (rich or JSON), record progress; return whether it passed."""
     from rich.console import Console
 
-    from checker import progress
+    from checker import isolation, progress
     from checker.render import print_verdict
     from checker.scenario import find
     from checker.verify import verify
 
     console = Console(stderr=True)
+    notice = isolation.fallback_notice()
+    if notice:
+        click.echo(notice, err=True)
     status_text = console.status("") if console.is_terminal and not as_json else None
     if status_text:
         status_text.start()

@@ -33,6 +33,7 @@ def command(path, scenario_id, lang, max_runs):
     each save costs the script's training time, not another few seconds of imports."""
     from checker.commands.verify_cmd import verify_and_show
     from checker.sandbox import WorkerLost
+    from checker.untrusted import clean
     from checker.verdict import InputError
     from reference.i18n import detect_lang
 
@@ -44,7 +45,7 @@ def command(path, scenario_id, lang, max_runs):
             try:
                 verify_and_show(path, scenario_id, lang, "cpu", "subset", None, None, False, launcher=worker)
             except InputError as error:  # a half-saved file is normal while editing: report and keep watching
-                click.echo(f"error: {error}", err=True)
+                click.echo(f"error: {clean(str(error))}", err=True)
             except WorkerLost:  # the script killed its worker: carry on with fresh processes
                 worker.close()
                 worker = None

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from checker.grading.grade import Grade
 
+# A text cell starting with one of these is a formula to a spreadsheet: a student folder named
+# `=HYPERLINK(...)` would run in the instructor's Excel. Prefixed with a quote (OWASP's advice), it stays text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SUMMARY_COLUMNS = ["student", "status", "score", "max_score", "accuracy", "reference_accuracy", "duration_s",
                    "submission", "message"]
 
@@ -27,12 +30,18 @@ def write_csv(grades: list[Grade], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(SUMMARY_COLUMNS + [f"points:{c}" for c in check_ids])
+        writer.writerow(csv_row(SUMMARY_COLUMNS + [f"points:{c}" for c in check_ids]))
         for grade in grades:
             points = {c.id: c.points for c in grade.checks}
-            writer.writerow([grade.student, grade.status, grade.score, grade.max_score, _percent(grade.accuracy),
-                             _percent(grade.reference_accuracy), round(grade.duration_s, 2), grade.submission,
-                             grade.message or first_failure(grade)] + [points.get(c, "") for c in check_ids])
+            summary = [grade.student, grade.status, grade.score, grade.max_score, _percent(grade.accuracy),
+                       _percent(grade.reference_accuracy), round(grade.duration_s, 2), grade.submission,
+                       grade.message or first_failure(grade)]
+            writer.writerow(csv_row(summary + [points.get(c, "") for c in check_ids]))
+
+
+def csv_row(cells: list) -> list:
+    """Text cells that a spreadsheet would read as a formula, quoted; numbers (-0.5 too) stay numbers."""
+    return ["'" + c if isinstance(c, str) and c.startswith(FORMULA_STARTS) else c for c in cells]
 
 
 def gradescope_results(grade: Grade, visibility: str = "visible") -> dict:

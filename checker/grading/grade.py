@@ -1,13 +1,14 @@
 """A grade: a verdict turned into points, check by check, with the scenario's weights (partial credit)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from checker.messages import text
 from checker.scenario import Scenario
 from checker.verdict import Verdict
 
 INVALID, ERROR = "invalid", "error"  # statuses beside verify's: the input was unusable; the grader itself failed
+NEEDS_REVIEW = "needs_review"  # verify's status for a script that reaches into the checker's process
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Grade:
     student: str
     submission: str
     scenario: str
-    status: str  # fixed, not_fixed, crashed, timeout, invalid or error
+    status: str  # fixed, not_fixed, crashed, timeout, needs_review, invalid or error
     passed: bool
     score: float
     max_score: float
@@ -43,7 +44,13 @@ class Grade:
 
 
 def from_verdict(verdict: Verdict, scenario: Scenario, student: str, submission: str, lang: str) -> Grade:
-    """Points for each check the scenario defines; a check the run never reached earns nothing."""
+    """Points for each check the scenario defines; a check the run never reached earns nothing. A run that needs
+    review (the tamper lint) earns nothing until a person has looked at it."""
+    if verdict.status == NEEDS_REVIEW:
+        tamper = next(c for c in verdict.checks if c.id == "tamper")
+        grade = without_run(scenario, student, submission, NEEDS_REVIEW, f"{tamper.message} (line {tamper.line})",
+                            verdict.duration_s)
+        return replace(grade, accuracy=verdict.accuracy.student, reference_accuracy=verdict.accuracy.reference)
     reached = {c.id: c for c in verdict.checks}
     checks = []
     for check_id in scenario.check_ids():

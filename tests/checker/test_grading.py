@@ -33,6 +33,9 @@ def assert_gradescope_results(data: dict) -> None:
     assert data["score"] == sum(t["score"] for t in data["tests"])
 
 
+PLAIN_LOOP = "from reference.models import Net\n\n\ndef train(*args):\n    pass\n\n\ndef test(*args):\n    pass\n\n\ndef main():\n    while True:\n        pass\n"
+
+
 def make_class(folder: Path) -> dict[str, str]:
     """A synthetic class for zero_grad; each student's expected status."""
     scenario = find("zero_grad")
@@ -47,11 +50,11 @@ def make_class(folder: Path) -> dict[str, str]:
     (folder / "dan" / "notes.py").write_text("print('my notes')\n")
     (folder / "eva").mkdir()  # a folder with nothing to run
     (folder / "fay.py").write_text("def main(:\n")
-    shutil.copy(HOSTILE / "infinite_loop.py", folder / "gus.py")
+    (folder / "gus.py").write_text(PLAIN_LOOP)
     shutil.copy(HOSTILE / "kill_parent.py", folder / "hal.py")
     shutil.copy(HOSTILE / "print_pass.py", folder / "ivy.py")
     return {"ada": "fixed", "ben": "not_fixed", "cai": "not_fixed", "dan": "fixed", "eva": "invalid",
-            "fay": "invalid", "gus": "timeout", "hal": "crashed", "ivy": "not_fixed"}
+            "fay": "invalid", "gus": "timeout", "hal": "needs_review", "ivy": "not_fixed"}
 
 
 def test_a_mixed_batch_gets_every_verdict_right_and_writes_json_csv_and_gradescope(tmp_path):

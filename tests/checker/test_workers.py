@@ -68,7 +68,7 @@ def test_the_timeout_still_kills_the_whole_tree_from_a_warm_worker(tmp_path):
     shutil.copy(REPO / "tests" / "fixtures" / "hostile" / "infinite_loop.py", hostile)
     with WarmWorker(threads=1) as worker:
         verdict = verify(hostile, timeout_s=6, launcher=worker)
-        assert verdict.status == "timeout"
+        assert "did not finish within" in verdict.checks[1].message  # checks[0]: the tamper lint's (subprocess)
         assert worker.alive()  # the worker itself carries on with the next submission
 
 

@@ -1,0 +1,104 @@
+"""The OS boundary (bubblewrap): what a child can see and reach, the cache it cannot poison, and graders that refuse
+to run submissions without it unless told to."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+
+import pytest
+
+from checker import isolation, reference_cache
+from checker.scenario import find
+from checker.verify import run_script
+from tests.conftest import REPO, run_python
+
+needs_bubblewrap = pytest.mark.skipif(isolation.probe()[0] != isolation.BUBBLEWRAP and not os.environ.get("CI"),
+                                      reason=f"bubblewrap cannot run here: {isolation.probe()[2]}")
+
+LOOK_AROUND = '''
+import json, os, socket, sys
+from reference.models import Net
+
+def train(*args):
+    pass
+
+def test(*args):
+    pass
+
+def main():
+    import reference
+    solutions = os.path.join(os.path.dirname(reference.__file__), "solutions")
+    facts = {"uid": os.getuid(), "root": sorted(os.listdir("/")), "solutions": os.listdir(solutions),
+             "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()), "home": os.environ.get("HOME")}
+    for path in ("/root", "/home", "/etc/shadow", HOST_HOME):
+        facts[path] = os.path.exists(path)
+    try:
+        socket.create_connection(("127.0.0.1", 22), timeout=2)
+        facts["network"] = "connected"
+    except OSError as error:
+        facts["network"] = type(error).__name__
+    written = 0  # the sandbox's folder has a size cap: files of 128 MB (under the file size limit) until it is full
+    try:
+        for number in range(16):
+            with open(f"big{number}", "wb") as handle:
+                for _ in range(128):
+                    handle.write(b"x" * (1 << 20))
+                    written += 1
+    except OSError:
+        pass
+    facts["wrote_mb"] = written
+    print("FACTS " + json.dumps(facts))
+    return Net()
+'''
+
+
+@needs_bubblewrap
+def test_the_child_sees_only_its_own_view(torchdrill_home):
+    scenario = find("zero_grad")
+    source = LOOK_AROUND.replace("HOST_HOME", repr(str(torchdrill_home)))
+    run = run_script(scenario, "zero_grad.py", source.encode(), [], "cpu", "subset", None, 120)
+    run.cleanup()
+    assert run.isolation == isolation.BUBBLEWRAP
+    facts = json.loads(next(line for line in run.output.splitlines() if line.startswith("FACTS "))[6:])
+    assert facts["solutions"] == []  # the reference package is there, its solutions are not
+    assert facts["network"] != "connected"
+    assert not facts["/etc/shadow"] and not facts[str(torchdrill_home)] and not facts["/home"]
+    assert max(facts["pids"]) < 10  # its own PID namespace: the checker and other runs are out of sight
+    assert facts["wrote_mb"] <= scenario.budget.limits().sandbox_mb  # the writable folder is a capped tmpfs
+    if isolation.probe()[1]:  # the kernel allowed a user namespace
+        assert facts["uid"] == 65534
+
+
+def test_a_cache_that_is_a_fifo_or_out_of_range_is_recomputed_not_trusted(tmp_path):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    reader = threading.Thread(target=lambda: reference_cache._read(fifo), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    assert not reader.is_alive(), "reading a FIFO cache blocked"
+    assert reference_cache._read(fifo) == {}
+    poisoned = tmp_path / "cache.json"
+    poisoned.write_text(json.dumps({"a": {"accuracy": 0.97}, "b": {"accuracy": -1}, "c": {"accuracy": "1"},
+                                    "d": {"accuracy": True}, "e": [], "f": {"accuracy": 7}}))
+    assert reference_cache._read(poisoned) == {"a": {"accuracy": 0.97}}
+
+
+@pytest.mark.parametrize("command", ["grade", "grade-one"])
+def test_graders_refuse_to_run_without_the_os_boundary_unless_told(command, tmp_path):
+    submission = tmp_path / "zero_grad.py"
+    shutil.copy(REPO / "tests" / "fixtures" / "hostile" / "print_pass.py", submission)
+    env = {isolation.ENV: isolation.PROCESS}
+    refused = run_python("-m", "checker", command, str(submission), "--scenario", "zero_grad", env=env, cwd=tmp_path)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "apt-get install bubblewrap" in refused.stderr and "--allow-weak-isolation" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    allowed = run_python("-m", "checker", command, str(submission), "--scenario", "zero_grad", "--json", "-",
+                         "--allow-weak-isolation", env=env, cwd=tmp_path) if command == "grade" else run_python(
+        "-m", "checker", command, str(submission), "--scenario", "zero_grad", "--allow-weak-isolation", env=env,
+        cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    grade = json.loads(allowed.stdout)
+    grade = grade[0] if isinstance(grade, list) else grade
+    assert grade["status"] == "not_fixed"
