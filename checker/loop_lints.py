@@ -11,10 +11,14 @@ from checker.lint_hit import LintHit, calls, functions, loops_calling
 
 
 def scheduler_in_batch_loop(tree: ast.Module) -> list[LintHit]:
-    """`scheduler.step()` inside the loop that calls backward(): the schedule then advances every batch."""
+    """`scheduler.step()` inside the loop that calls backward(): the schedule then advances every batch. A step under
+    an `if` (after the last batch, say) cannot be judged from the source: the probe does that."""
     hits = []
     for loop in loops_calling(tree, "backward"):
+        guarded = {id(n) for branch in ast.walk(loop) if isinstance(branch, ast.If) for n in ast.walk(branch)}
         for call in calls(loop, "step"):
+            if id(call) in guarded:
+                continue
             owner = call.func.value
             if isinstance(owner, ast.Name) and "sched" in owner.id.lower():
                 hits.append(LintHit("scheduler_in_batch_loop", call.lineno, f"{owner.id}.step() in the batch loop"))
@@ -105,8 +109,11 @@ def unconditional_break(tree: ast.Module) -> list[LintHit]:
 
 
 def grad_mode_left_off(tree: ast.Module) -> list[LintHit]:
-    """`torch.set_grad_enabled(False)` as a statement, with no set_grad_enabled(True) after it in that block."""
+    """`torch.set_grad_enabled(False)` as a statement, with no set_grad_enabled(True) after it in that block, nor at
+    the start of the training itself (a function that calls backward() and turns grad back on)."""
     hits = []
+    if any(_restores_grad_mode(function) for function in functions(tree)):
+        return hits
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if not isinstance(body, list):
@@ -115,6 +122,11 @@ def grad_mode_left_off(tree: ast.Module) -> list[LintHit]:
             if _sets_grad_mode(statement, False) and not any(_sets_grad_mode(s, True) for s in body[index + 1:]):
                 hits.append(LintHit("grad_mode_left_off", statement.lineno, "set_grad_enabled(False) never undone"))
     return hits
+
+
+def _restores_grad_mode(function: ast.AST) -> bool:
+    statements = [n for n in ast.walk(function) if isinstance(n, ast.stmt)]
+    return any(_sets_grad_mode(s, True) for s in statements) and any(True for _ in calls(function, "backward"))
 
 
 def _sets_grad_mode(statement: ast.stmt, value: bool) -> bool:

@@ -62,8 +62,9 @@ def stray_children() -> list[str]:
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """After the whole run, nothing a submission started may still be running: a test of every test."""
-    if not Path("/proc").is_dir():
+    """After the whole run, nothing a submission started may still be running: a test of every test (checked once,
+    by pytest-xdist's controller, after every worker has finished)."""
+    if not Path("/proc").is_dir() or os.environ.get("PYTEST_XDIST_WORKER"):
         return
     strays = stray_children()
     for _ in range(20):  # a worker closed by the last test may take a moment to go

@@ -62,14 +62,17 @@ class DataWatch(Watcher):
 
     def started(self, loader) -> Epoch | None:
         probes = self.probes
+        splits = _splits(loader.dataset) if probes.active("train_split") else {}
         if probes.test_depth:
-            if getattr(_base_dataset(loader.dataset), "train", None) is True:
+            if True in splits:
                 probes.report("train_split", "evaluating_on_train_split")
             return None
         if not probes.train_depth:
             return None
-        if getattr(_base_dataset(loader.dataset), "train", None) is False:
-            probes.report("train_split", "training_on_test_split")
+        if False in splits:
+            only_test = set(splits) == {False} and splits[False] == type(loader.dataset).__name__
+            probes.report("train_split", "training_on_test_split" if only_test else "test_images_in_training",
+                          splits[False])
         if _is_sequential(loader):
             probes.report("train_shuffled", "train_loader_not_shuffled")
         try:
@@ -95,13 +98,33 @@ class DataWatch(Watcher):
         self._open = []
 
 
-def _base_dataset(dataset):
-    """Through Subset-like wrappers to the dataset that knows its split."""
-    for _ in range(8):
-        if hasattr(dataset, "train") or not hasattr(dataset, "dataset"):
-            return dataset
-        dataset = dataset.dataset
-    return dataset
+def _splits(dataset) -> dict[bool, str]:
+    """The splits (train=True/False) of every dataset inside `dataset`, whatever wraps it: Subset and random_split
+    (.dataset), ConcatDataset (.datasets), and custom wrappers that keep either; each with the path to it."""
+    found: dict[bool, str] = {}
+    todo, seen = [(dataset, type(dataset).__name__)], set()
+    while todo and len(seen) < 256:
+        current, path = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        split = _attribute(current, "train")
+        if isinstance(split, bool):
+            found.setdefault(split, path)
+            continue
+        inner = _attribute(current, "datasets")
+        for part in inner if isinstance(inner, (list, tuple)) else ():
+            todo.append((part, f"{path} > {type(part).__name__}"))
+        if (wrapped := _attribute(current, "dataset")) is not None:
+            todo.append((wrapped, f"{path} > {type(wrapped).__name__}"))
+    return found
+
+
+def _attribute(obj, name: str):
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # noqa: BLE001 (a custom dataset's __getattr__ is the script's code)
+        return None
 
 
 def _is_sequential(loader) -> bool:
@@ -142,8 +165,13 @@ class LossWatch(Watcher):
                 torch.allclose(values.sum(dim=1), torch.ones(len(values), device=values.device), atol=self.TOLERANCE))
             log_probabilities = bool(torch.allclose(values.logsumexp(dim=1), torch.zeros(len(values), device=values.device),
                                                     atol=self.TOLERANCE))
+            squashed = bool(((values >= 0) & (values <= 1)).all())  # softmax, sigmoid
+            log_squashed = bool((values <= 0).all()) and not log_probabilities  # log of sigmoid
         if kind == "cross_entropy" and probabilities:
             self.probes.report("loss_on_logits", "cross_entropy_on_probabilities")
+        elif kind == "cross_entropy" and (squashed or log_squashed):
+            what = "all between 0 and 1" if squashed else "all at most 0, but not log-probabilities"
+            self.probes.report("loss_on_logits", "cross_entropy_on_squashed", what)
         elif kind == "nll_loss" and not log_probabilities:
             self.probes.report("loss_on_logits", "nll_loss_not_on_log_probabilities")
 
@@ -209,6 +237,39 @@ class SchedulerWatch(Watcher):
                 return
 
 
+class CheckpointWatch(Watcher):
+    """The checkpoint main() resumes from must hold all the training done before it is loaded: one saved before
+    training (or before its last epoch) passes a resume test that calls save and resume itself, yet loses work."""
+
+    def __init__(self, probes):
+        self.probes = probes
+        self.saved_at: int | None = None  # optimizer steps taken when the last checkpoint was saved
+
+    def install(self, patches) -> None:
+        patches.wrap(torch, "save", self._watched_save)
+        patches.wrap(torch, "load", self._watched_load)
+
+    def _steps(self) -> int:
+        return self.probes.optimizer_steps + self.probes.steps_outside_train
+
+    def _watched_save(self, original):
+        def save(obj, *args, **kwargs):
+            result = original(obj, *args, **kwargs)
+            self.saved_at = self._steps()
+            return result
+
+        return save
+
+    def _watched_load(self, original):
+        def load(*args, **kwargs):
+            steps = self._steps()
+            if self.saved_at is not None and self.saved_at < steps:
+                self.probes.report("resume_equivalent", "checkpoint_older_than_training", f"{self.saved_at}/{steps}")
+            return original(*args, **kwargs)
+
+        return load
+
+
 def watchers_for(probes) -> list:
     watchers = []
     data = None
@@ -219,4 +280,6 @@ def watchers_for(probes) -> list:
         watchers.append(LossWatch(probes))
     if "scheduler_per_epoch" in probes.enabled:
         watchers.append(SchedulerWatch(probes, data))
+    if "resume_equivalent" in probes.enabled:
+        watchers.append(CheckpointWatch(probes))
     return watchers

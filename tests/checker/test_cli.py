@@ -24,8 +24,8 @@ def test_help_lists_the_commands_without_importing_torch():
         assert command in result.stdout
 
 
-def test_list_json_has_ids_titles_paths_and_progress():
-    result = checker("list", "--json", "--lang", "zh")
+def test_list_json_has_ids_titles_paths_and_progress(tmp_path):
+    result = checker("list", "--json", "--lang", "zh", env={"TORCHDRILL_HOME": str(tmp_path)})  # nothing solved yet
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in json.loads(result.stdout)}
     assert rows["zero_grad"]["title"] == find("zero_grad").title.zh

@@ -65,7 +65,9 @@ def test_warm_and_fresh_runs_give_the_same_verdicts(tmp_path):
 
 def test_the_timeout_still_kills_the_whole_tree_from_a_warm_worker(tmp_path):
     hostile = tmp_path / "zero_grad.py"
-    shutil.copy(REPO / "tests" / "fixtures" / "hostile" / "infinite_loop.py", hostile)
+    source = (REPO / "tests" / "fixtures" / "hostile" / "infinite_loop.py").read_text()
+    # Its sleepers get a name of their own: test_hostile.py, in another pytest worker, looks for the fixture's.
+    hostile.write_text(source.replace("torchdrill-hostile-sleeper", "torchdrill-worker-sleeper"))
     with WarmWorker(threads=1) as worker:
         verdict = verify(hostile, timeout_s=6, launcher=worker)
         assert "did not finish within" in verdict.checks[1].message  # checks[0]: the tamper lint's (subprocess)
