@@ -21,7 +21,7 @@ from checker.limits import Limits
 from reference import threads as torch_threads
 
 OUTPUT_HEAD, OUTPUT_TAIL = 4_000, 12_000  # characters of the script's output kept for the verdict
-CHECKER_PARENT = str(Path(__file__).resolve().parent.parent)  # so the child finds `checker` installed or not
+CHECKER_PARENT = str(isolation.CHECKER_PARENT)  # so the child finds `checker` installed or not
 HARNESS_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); import runpy; "
                      "runpy.run_module('checker.child.harness', run_name='__main__')")
 
@@ -134,8 +134,13 @@ class FreshProcess:
 
     def __init__(self, threads: int | None = None, boundary: str | None = None):
         self.threads = threads
-        self.isolation = boundary or isolation.mode()  # `boundary` forces one, for comparisons (bench/)
+        self._boundary = boundary  # forces one, for comparisons (bench/)
         self.started: list[subprocess.Popen] = []  # kept for stop_all(); the finished ones are dropped at each start
+
+    @property
+    def isolation(self) -> str:
+        """Decided at the first run, not at import: finding out costs one `bwrap true`."""
+        return self._boundary or isolation.mode()
 
     def stop_all(self) -> None:
         """Kill every child this launcher started that is still running (when its supervisor is abandoned)."""
