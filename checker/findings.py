@@ -1,7 +1,7 @@
 """Turning what the child reported, the lints and the measured accuracy into the verdict's checks."""
 from __future__ import annotations
 
-from checker.lints import LINT_FOR_PROBE
+from checker.rules import LINT_FOR_PROBE
 from checker.messages import text
 from checker.untrusted import said
 from checker.verdict import Check
@@ -50,7 +50,7 @@ def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
             for finding in message["findings"]:
                 if isinstance(finding, dict) and isinstance(finding.get("probe"), str):
                     reported.setdefault(finding["probe"], {"code": "", **finding})
-    lint_lines = {LINT_FOR_PROBE[h.lint]: h.line for h in reversed(hits)}
+    lint_lines = {LINT_FOR_PROBE[h.rule]: h.line for h in reversed(hits) if h.rule in LINT_FOR_PROBE}
     done = run.first("done")
     finished = done is not None
     unjudged = _unjudged_training(done, scenario, lang) if finished else ""

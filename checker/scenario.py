@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from checker.limits import Limits
-from checker.lints import LINTS
+from checker.rules import BY_NAME as LINTS
 
 SCENARIOS_ENV = "TORCHDRILL_SCENARIOS"  # extra scenario folders, separated by os.pathsep
 KNOWN_PROBES = ("grads_zeroed", "params_owned", "train_mode", "eval_mode", "no_grad_eval", "no_graph_kept",

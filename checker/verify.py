@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from checker import evaluate, lints, sandbox, tamper
+from checker import evaluate, rules, sandbox, tamper
 from checker.messages import text
 from checker.scenario import Scenario
 from checker.submission import read_submission, scenario_for
@@ -44,7 +44,7 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     run = run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device, data_kind,
                      data_root, timeout_s, launcher=launcher)
     warm.join()
-    hits = lints.run_lints(submission.tree, scenario.lints)
+    hits = rules.run(submission.tree, scenario.lints)
     return assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
                     time.perf_counter() - started, timeout_s, tamper.tamper_hits(submission.tree))
 

@@ -1,9 +1,12 @@
-"""Static lints point at the line of the bug, and stay quiet on the fixes."""
+"""The rules as `checker verify` uses them: they point at the line of the bug, and stay quiet on the fixes."""
 from __future__ import annotations
 
 import ast
 
-from checker.lints import batch_size_reshape, missing_zero_grad, optimizer_wrong_network
+from checker.rules import run as run_lints
+from checker.rules.gradients import missing_zero_grad
+from checker.rules.models import batch_size_reshape
+from checker.rules.optimizers import optimizer_wrong_network
 from checker.scenario import find
 
 LOOP = """
@@ -14,7 +17,7 @@ def train(model, optimizer, loader):
 
 
 def hits(lint, source: str):
-    return [(h.lint, h.line) for h in lint(ast.parse(source))]
+    return [(h.rule, h.line) for h in lint(ast.parse(source))]
 
 
 def test_missing_zero_grad_points_at_backward_and_accepts_the_fixes():
@@ -76,7 +79,6 @@ WANTED = {
 
 
 def test_each_shipped_lint_points_at_the_buggy_line_and_is_quiet_on_the_solution():
-    from checker.lints import run_lints
     from checker.scenario import load_all
 
     with_lints = [s for s in load_all() if s.lints]
@@ -90,7 +92,6 @@ def test_each_shipped_lint_points_at_the_buggy_line_and_is_quiet_on_the_solution
 
 def test_lints_stay_quiet_on_every_fix_that_must_pass():
     # A lint that fired on a correct fix would point a student at a line that is fine.
-    from checker.lints import run_lints
     from checker.scenario import load_all, variant_source
 
     for s in load_all():
@@ -99,7 +100,7 @@ def test_lints_stay_quiet_on_every_fix_that_must_pass():
 
 
 def test_lints_are_quiet_on_every_other_scenarios_solution():
-    from checker.lints import LINTS, run_lints
+    from checker.rules import BY_NAME as LINTS
     from checker.scenario import load_all
 
     for s in load_all():
@@ -107,20 +108,23 @@ def test_lints_are_quiet_on_every_other_scenarios_solution():
 
 
 def test_loop_lints_on_their_other_forms():
-    from checker import loop_lints
+    from checker.rules import data, gradients, optimizers
 
     loop = "def train(model, loader, optimizer, scheduler):\n    total = 0\n    for x, y in loader:\n{body}\n"
     step = "        loss = model(x)\n        loss.backward()\n        optimizer.step()\n"
-    assert hits(loop_lints.scheduler_in_batch_loop, loop.format(body=step + "        scheduler.step()")) == [
-        ("scheduler_in_batch_loop", 7)]
-    assert hits(loop_lints.loss_accumulated_with_graph, loop.format(body=step + "        total = total + loss")) == [
+    per_batch = loop.format(body=step + "        scheduler.step()")
+    assert hits(optimizers.scheduler_in_batch_loop, "scheduler = StepLR(optimizer, 1)\n" + per_batch) == [
+        ("scheduler_in_batch_loop", 8)]
+    # A scheduler meant to step every batch: not reported.
+    assert hits(optimizers.scheduler_in_batch_loop, "scheduler = OneCycleLR(optimizer, 0.1, 100)\n" + per_batch) == []
+    assert hits(gradients.loss_accumulated_with_graph, loop.format(body=step + "        total = total + loss")) == [
         ("loss_accumulated_with_graph", 7)]
-    assert hits(loop_lints.loss_accumulated_with_graph, loop.format(body=step + "        total += loss.item()")) == []
-    assert hits(loop_lints.unconditional_break, loop.format(body=step + "        if x is None:\n            break")) == []
-    assert hits(loop_lints.unshuffled_train_loader, "train_loader = DataLoader(ds, batch_size=8)") == [
+    assert hits(gradients.loss_accumulated_with_graph, loop.format(body=step + "        total += loss.item()")) == []
+    assert hits(data.unconditional_break, loop.format(body=step + "        if x is None:\n            break")) == []
+    assert hits(data.unshuffled_train_loader, "train_loader = DataLoader(ds, batch_size=8)") == [
         ("unshuffled_train_loader", 1)]
-    assert hits(loop_lints.unshuffled_train_loader, "train_loader = DataLoader(ds, shuffle=True)") == []
+    assert hits(data.unshuffled_train_loader, "train_loader = DataLoader(ds, shuffle=True)") == []
     scoped = "with torch.no_grad():\n    y = model(x)\n"
-    assert hits(loop_lints.grad_mode_left_off, scoped) == []
-    assert hits(loop_lints.grad_mode_left_off, "torch.set_grad_enabled(False)\ny = model(x)\n"
+    assert hits(gradients.grad_mode_left_off, scoped) == []
+    assert hits(gradients.grad_mode_left_off, "torch.set_grad_enabled(False)\ny = model(x)\n"
                                                "torch.set_grad_enabled(True)\n") == []

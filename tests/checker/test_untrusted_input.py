@@ -68,7 +68,7 @@ def test_the_grades_table_shows_a_hostile_student_name_literally():
 # --- the syntax tree ---------------------------------------------------------------------------------------
 
 def test_every_lint_survives_an_expression_too_deep_for_recursive_walks():
-    from checker.lints import LINTS, run_lints
+    from checker.rules import BY_NAME as LINTS, run as run_lints
     from checker.submission import read_submission
 
     tree = read_submission(HOSTILE / "deep_expression.py").tree

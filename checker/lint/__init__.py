@@ -1,0 +1,1 @@
+"""`checker lint`: the rules of checker/rules run over any Python file, folder or notebook."""

@@ -1,0 +1,25 @@
+"""`checker lint --explain CODE` and `--list-rules`: the rule catalogue, as a person reads it in a terminal."""
+from __future__ import annotations
+
+import click
+
+from checker import rules
+
+
+def rule_table(lang: str) -> str:
+    rows = [f"{r.code}  {r.severity:<7}  {r.name:<38}  {r.text('title', lang)}" for r in rules.RULES.values()]
+    return "\n".join(rows) + "\n"
+
+
+def explain_rule(code: str, lang: str) -> str:
+    rule = rules.RULES.get(code.strip().upper()) or rules.BY_NAME.get(code.strip())
+    if rule is None:
+        raise click.UsageError(f"no rule {code!r}; `checker lint --list-rules` lists them")
+    labels = ("严重程度", "原因", "修复", "错误示例", "正确示例") if lang == "zh" else (
+        "severity", "why", "fix", "wrong", "right")
+    indent = lambda source: "".join(f"    {line}\n" for line in source.strip("\n").splitlines())  # noqa: E731
+    return (f"{rule.code} {rule.name}: {rule.text('title', lang)}\n"
+            f"{labels[0]}: {rule.severity}\n\n"
+            f"{labels[1]}: {rule.text('why', lang)}\n\n"
+            f"{labels[2]}: {rule.text('fix', lang)}\n\n"
+            f"{labels[3]}:\n{indent(rule.wrong)}\n{labels[4]}:\n{indent(rule.right)}")

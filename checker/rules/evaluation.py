@@ -1,0 +1,162 @@
+"""Rules on evaluation: eval() and no_grad() around it, train() restored after it, and mode switches that were
+named but never called.
+
+An evaluation pass is found without running anything: a function named like one (test, evaluate, validate, ...)
+whose loop feeds batches to a model and never calls backward(), or a loop under `with torch.no_grad()` that does."""
+from __future__ import annotations
+
+import ast
+import re
+
+from checker.rules.syntax import (Hit, ancestors, call_name, calls, defined_functions, functions, grad_is_off_at, hit,
+                                  is_grad_off_context, link_parents, loops, method_call, reaches,
+                                  uses_dropout_or_batchnorm, walk)
+
+EVALUATION_NAME = re.compile(r"(^|_)(test|tests|eval|evaluate|evaluation|valid|validate|validation|val|infer|"
+                             r"inference|predict)($|_)", re.IGNORECASE)
+MODE_METHODS = ("eval", "train", "zero_grad", "step", "backward")
+
+
+def evaluation_functions(tree: ast.Module) -> list[ast.FunctionDef]:
+    return [f for f in functions(tree) if EVALUATION_NAME.search(f.name) and _feeds_a_model(f)
+            and next(calls(f, "backward"), None) is None and next(calls(f, "step"), None) is None]
+
+
+def _feeds_a_model(scope: ast.AST) -> bool:
+    """A loop in scope whose body calls a plain name (the model) on a value the loop binds."""
+    for loop in (n for n in loops(scope) if isinstance(n, (ast.For, ast.AsyncFor))):
+        bound = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
+        bound |= {t.id for n in walk(loop) if isinstance(n, ast.Assign) for t in n.targets
+                  if isinstance(t, ast.Name)}
+        for call in (n for n in walk(loop) if isinstance(n, ast.Call)):
+            callee = call.func
+            if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and callee.value.id == "self":
+                callee = ast.Name(callee.attr)  # self.model(x)
+            if isinstance(callee, ast.Name) and callee.id not in _BUILTINS and any(
+                    isinstance(n, ast.Name) and n.id in bound for a in call.args for n in walk(a)):
+                return True
+    return False
+
+
+_BUILTINS = {"len", "print", "range", "enumerate", "zip", "float", "int", "str", "list", "tuple", "dict", "sum",
+             "max", "min", "abs", "round", "isinstance", "sorted", "next", "iter", "repackage_hidden", "get_batch"}
+
+
+def _no_grad_loops(tree: ast.Module) -> list[ast.AST]:
+    """Loops under a no_grad-style `with`, outside any evaluation function, that feed a model (the tutorials'
+    accuracy loop at module level)."""
+    named = {id(f) for f in evaluation_functions(tree)}
+    found = []
+    for loop in loops(tree):
+        if any(id(a) in named or isinstance(a, (ast.For, ast.While)) for a in ancestors(loop)):
+            continue
+        if grad_is_off_at(loop) and _feeds_a_model(ast.Module(body=[loop], type_ignores=[])) \
+                and next(calls(loop, "backward"), None) is None:
+            found.append(loop)
+    return found
+
+
+def _sets_eval(node: ast.AST) -> bool:
+    return method_call(node, "eval") or (method_call(node, "train") and len(node.args) == 1
+                                        and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
+
+
+def _sets_train(node: ast.AST) -> bool:
+    return method_call(node, "train") and not _sets_eval(node) and not (
+        node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is not True)
+
+
+def _call_sites(tree: ast.Module, name: str) -> list[ast.Call]:
+    return [n for n in walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            and n.func.id == name]
+
+
+def _eval_set_before(site: ast.AST, tree: ast.Module) -> bool:
+    """An eval() call earlier in the scope that holds `site` (function or module)."""
+    scope = next((a for a in ancestors(site) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))), tree)
+    return any(_sets_eval(n) and n.lineno <= site.lineno for n in walk(scope))
+
+
+def eval_without_eval_mode(tree: ast.Module) -> list[Hit]:
+    """An evaluation pass with the model left in training mode, in a file whose model has dropout or BatchNorm."""
+    link_parents(tree)
+    has_layers = uses_dropout_or_batchnorm(tree)
+    if has_layers is False:
+        return []  # no layer behaves differently in eval mode: nothing to report
+    unsure = has_layers is None  # the model comes from elsewhere: it may have neither layer
+    hits = []
+    for function in evaluation_functions(tree):
+        if any(_sets_eval(n) for n in walk(function)):
+            continue
+        sites = _call_sites(tree, function.name)
+        if sites and all(_eval_set_before(site, tree) for site in sites):
+            continue
+        hits.append(hit("eval_without_eval_mode", function, f"{function.name}()", unsure))
+    for loop in _no_grad_loops(tree):
+        if not _eval_set_before(loop, tree) and not any(_sets_eval(n) for n in walk(loop)):
+            hits.append(hit("eval_without_eval_mode", loop, ast.unparse(loop.iter), unsure))
+    return hits
+
+
+def eval_without_no_grad(tree: ast.Module) -> list[Hit]:
+    """An evaluation function that builds a graph for every batch: no no_grad/inference_mode inside it, on it, or
+    around every call of it."""
+    link_parents(tree)
+    hits = []
+    for function in evaluation_functions(tree):
+        if any(is_grad_off_context(d) for d in function.decorator_list):
+            continue
+        if any(isinstance(n, (ast.With, ast.AsyncWith)) and any(is_grad_off_context(i.context_expr) for i in n.items)
+               for n in walk(function)):
+            continue
+        if any(isinstance(n, ast.Expr) and is_grad_off_context(n.value) for n in walk(function)):
+            continue  # torch.set_grad_enabled(False) as a statement
+        sites = _call_sites(tree, function.name)
+        if sites and all(grad_is_off_at(site) for site in sites):
+            continue
+        hits.append(hit("eval_without_no_grad", function, f"{function.name}()"))
+    return hits
+
+
+def train_mode_not_restored(tree: ast.Module) -> list[Hit]:
+    """A loop that both trains and evaluates (the epoch loop), where eval() is set and train() never comes back
+    inside that loop: every epoch after the first trains in eval mode."""
+    link_parents(tree)
+    has_layers = uses_dropout_or_batchnorm(tree)
+    if has_layers is False:
+        return []
+    defined = defined_functions(tree)
+    hits = []
+    for loop in loops(tree):
+        if not reaches(loop, defined, _sets_eval) or not reaches(loop, defined, lambda n: method_call(n, "backward")):
+            continue
+        if reaches(loop, defined, _sets_train):
+            continue
+        if any(isinstance(a, (ast.For, ast.While)) and reaches(a, defined, _sets_eval) for a in ancestors(loop)):
+            continue  # the outer epoch loop is the one reported
+        trainer = _training_function(loop, defined)
+        hits.append(hit("train_mode_not_restored", trainer or loop,
+                        f"{trainer.name}()" if trainer else ast.unparse(loop.iter), has_layers is None))
+    return hits
+
+
+def _training_function(loop: ast.AST, defined: dict) -> ast.AST | None:
+    """The file's own function, called in loop, that calls backward(): where train() belongs."""
+    for call in (n for n in walk(loop) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)):
+        target = defined.get(call.func.id)
+        if target is not None and next(calls(target, "backward"), None) is not None:
+            return target
+    return None
+
+
+def method_not_called(tree: ast.Module) -> list[Hit]:
+    """`model.eval`, `optimizer.zero_grad`, `loss.backward` written as a statement without the (): nothing happens."""
+    return [hit("method_not_called", n, ast.unparse(n.value)) for n in walk(tree)
+            if isinstance(n, ast.Expr) and isinstance(n.value, ast.Attribute) and n.value.attr in MODE_METHODS]
+
+
+def grad_context_not_entered(tree: ast.Module) -> list[Hit]:
+    """`torch.no_grad()` (or inference_mode(), enable_grad()) called as a statement: the context manager is made
+    and dropped, and grad mode never changes."""
+    return [hit("grad_context_not_entered", n, ast.unparse(n.value)) for n in walk(tree)
+            if isinstance(n, ast.Expr) and call_name(n.value) in ("no_grad", "inference_mode", "enable_grad")]
