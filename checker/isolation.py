@@ -88,10 +88,11 @@ def fallback_notice() -> str:
 
 
 def wrap(argv: list[str], sandbox: Path, *, writable_mb: int | None, read_only: list[Path] = (),
-         writable: list[Path] = (), folders: list[Path] = ()) -> list[str]:
+         writable: list[Path] = (), folders: list[Path] = (), symlinks: list[tuple[str, Path]] = ()) -> list[str]:
     """`argv` run under bubblewrap in `sandbox`. With `writable_mb`, the sandbox is a fresh tmpfs of that size
-    holding empty `folders`, in which only `read_only` and `writable` (paths inside it, made by the parent) show
-    the parent's files; without it, the parent's sandbox folder itself is the writable folder."""
+    holding empty `folders`, in which only `read_only` and `writable` (paths made by the parent) show the parent's
+    files, and `symlinks` (target, path inside it) point at them; without it, the parent's sandbox folder itself is
+    the writable folder."""
     _, user, _ = probe()
     command = [shutil.which("bwrap"), *user, "--unshare-all", "--die-with-parent", "--new-session",
                "--cap-drop", "ALL", *_system_binds(), *_runtime_binds(), "--proc", "/proc", "--dev", "/dev",
@@ -106,6 +107,8 @@ def wrap(argv: list[str], sandbox: Path, *, writable_mb: int | None, read_only: 
             command += ["--ro-bind", str(path), str(path)]
         for path in writable:
             command += ["--bind", str(path), str(path)]
+        for target, path in symlinks:
+            command += ["--symlink", str(target), str(path)]
     return [*command, "--chdir", str(sandbox), "--", *argv]
 
 

@@ -16,14 +16,19 @@ from pathlib import Path
 
 from checker import isolation
 from checker.child.reaper import kill_process_tree
-from checker.child.wire import ReportTampered, read_report
+from checker.child.wire import REPORT_KINDS, ReportTampered, read_report
 from checker.limits import Limits
 from reference import threads as torch_threads
 
 OUTPUT_HEAD, OUTPUT_TAIL = 4_000, 12_000  # characters of the script's output kept for the verdict
 CHECKER_PARENT = str(isolation.CHECKER_PARENT)  # so the child finds `checker` installed or not
-HARNESS_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); import runpy; "
-                     "runpy.run_module('checker.child.harness', run_name='__main__')")
+HARNESS = "checker.child.harness"
+
+
+def bootstrap(module: str) -> str:
+    """The `python -I -c` program that runs a child module of ours, found where the checker is."""
+    return (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); import runpy; "
+            f"runpy.run_module({module!r}, run_name='__main__')")
 
 
 class WorkerLost(RuntimeError):
@@ -151,12 +156,16 @@ class FreshProcess:
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int):
         threads = self.threads or int(env.get("OMP_NUM_THREADS") or 0) or torch_threads.available_cores()
         env = {**env, **torch_threads.thread_env(threads)}
-        argv = [sys.executable, "-I", "-c", HARNESS_BOOTSTRAP]
+        argv = [sys.executable, "-I", "-c", bootstrap(spec.get("child_module", HARNESS))]
         if self.isolation == isolation.BUBBLEWRAP:  # only the weights file reaches the parent's disk
+            mounts = spec.get("mounts") or {
+                "read_only": [spec["script"], spec["data_root"]], "writable": [spec["weights_out"]],
+                "folders": [str(sandbox / d) for d in ("out", "tmp", "cache", "home", "script")]}
             argv = isolation.wrap(argv, sandbox, writable_mb=limits.sandbox_mb,
-                                  read_only=[Path(spec["script"]), Path(spec["data_root"])],
-                                  writable=[Path(spec["weights_out"])],
-                                  folders=[sandbox / d for d in ("out", "tmp", "cache", "home", "script")])
+                                  read_only=[Path(p) for p in mounts["read_only"]],
+                                  writable=[Path(p) for p in mounts.get("writable", [])],
+                                  folders=[Path(p) for p in mounts["folders"]],
+                                  symlinks=[(target, Path(p)) for target, p in mounts.get("symlinks", [])])
         child = FreshChild(argv, cwd=sandbox, env=env, stdin=subprocess.PIPE, stdout=out_w, stderr=out_w,
                            pass_fds=(report_w,), start_new_session=True)
         limits.apply_to(child.pid)  # before the spec is written: the harness waits for it, so nothing runs unlimited
@@ -172,7 +181,8 @@ class FreshProcess:
 FRESH_PROCESS = FreshProcess()
 
 
-def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher) -> ChildRun:
+def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher, kinds=REPORT_KINDS,
+                    repeatable=frozenset()) -> ChildRun:
     out_read, out_write = os.pipe()
     report_read, report_write = os.pipe()
     nonce = secrets.token_hex(16)
@@ -191,7 +201,8 @@ def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher) -> Chil
     output = os.fdopen(out_read, "rb")
     readers = [
         threading.Thread(target=_read_output, args=(output, child, result, limits), daemon=True),
-        threading.Thread(target=_read_reports, args=(report_read, nonce, result, child), daemon=True),
+        threading.Thread(target=_read_reports, args=(report_read, nonce, result, child, kinds, repeatable),
+                         daemon=True),
     ]
     for reader in readers:
         reader.start()
@@ -230,12 +241,12 @@ def _read_output(stream, child, result: ChildRun, limits: Limits) -> None:
     result.output = (bytes(head) + marker + bytes(tail)).decode("utf-8", errors="replace")
 
 
-def _read_reports(fd: int, nonce: str, result: ChildRun, child) -> None:
+def _read_reports(fd: int, nonce: str, result: ChildRun, child, kinds=REPORT_KINDS, repeatable=frozenset()) -> None:
     """The harness's messages, in bounded frames; at the first forged or broken one the run is marked tampered
     and stopped, since nothing it reports can be believed after that."""
     with os.fdopen(fd, "rb") as stream:
         try:
-            for message in read_report(stream, nonce):
+            for message in read_report(stream, nonce, kinds, repeatable):
                 result.messages.append(message)
         except ReportTampered as error:
             result.tampered = str(error)

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker.rules import RULES  # noqa: E402
+from checker.rules import RULES, RUNTIME, RUNTIME_ONLY  # noqa: E402
 
 HEADINGS = {
     "en": {"file": "rules.md", "title": "Lint rules", "other": "[简体中文](rules.zh-CN.md)",
@@ -20,14 +20,21 @@ HEADINGS = {
                     "and `--severity` (or `[tool.torchdrill.lint]` in pyproject.toml). Rules at severity *info* are "
                     "shown only with `--severity info` or when selected by their exact code.",
            "table": "| Code | Severity | Rule |", "severity": "Severity", "why": "Why", "fix": "Fix",
-           "wrong": "Wrong", "right": "Right"},
+           "wrong": "Wrong", "right": "Right", "trace": "Seen by `checker trace`",
+           "trace_title": "Found only by `checker trace`",
+           "trace_intro": "`checker trace` runs a script under probes and reports with the same codes as the rules "
+                          "above (its findings are listed under each rule). These codes have no static rule: only a "
+                          "run can show them."},
     "zh": {"file": "rules.zh-CN.md", "title": "Lint 规则", "other": "[English](rules.md)",
            "intro": "`checker lint` 报告下列规则；`checker verify` 用同一套规则把未通过的检查指向出错的行。用 "
                     "`# noqa: TD101` 屏蔽某一行，或用 `--select`、`--ignore`、`--severity`（也可写在 pyproject.toml 的 "
                     "`[tool.torchdrill.lint]` 中）选择规则。严重程度为 *info* 的规则只在 `--severity info` 或按完整代码"
                     "选择时显示。",
            "table": "| 代码 | 严重程度 | 规则 |", "severity": "严重程度", "why": "原因", "fix": "修复",
-           "wrong": "错误示例", "right": "正确示例"},
+           "wrong": "错误示例", "right": "正确示例", "trace": "`checker trace` 的报告",
+           "trace_title": "只有 `checker trace` 能发现的问题",
+           "trace_intro": "`checker trace` 在探针下运行脚本，报告时使用与上述规则相同的代码（每条规则下列出了它的运行时报告）。"
+                          "下面这些代码没有对应的静态规则：只有实际运行才能发现。"},
 }
 
 
@@ -42,6 +49,14 @@ def render(lang: str) -> str:
                 "", f"{h['why']}: {r.text('why', lang)}", "", f"{h['fix']}: {r.text('fix', lang)}", "",
                 f"{h['wrong']}:", "", "```python", r.wrong.strip("\n"), "```", "",
                 f"{h['right']}:", "", "```python", r.right.strip("\n"), "```"]
+        seen = [k.text("message", lang).replace("{detail}", "…") for k in RUNTIME.values() if k.code == r.code]
+        if seen:
+            out += ["", f"{h['trace']}:", "", *(f"- {message}" for message in seen)]
+    out += ["", f"## {h['trace_title']}", "", h["trace_intro"]]
+    for k in RUNTIME_ONLY.values():
+        out += ["", f"### {k.code}", "", f"**{k.text('title', lang)}** (`{k.kind}`)", "",
+                f"- {k.text('message', lang).replace('{detail}', '…')}", "", f"{h['why']}: {k.text('why', lang)}", "",
+                f"{h['fix']}: {k.text('fix', lang)}"]
     return "\n".join(out) + "\n"
 
 

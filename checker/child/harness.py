@@ -222,7 +222,8 @@ def apply_limits(settings: list) -> None:
             pass  # a limit above what this process may set: the parent's own limit already holds it lower
 
 
-def main() -> None:
+def child_main(run_function) -> None:
+    """The life of a fresh child (the harness's, the tracer's): its own session, the spec, the limits, the run."""
     if os.getpgrp() != os.getpid():
         os.setsid()  # its own session and group, as a warm worker's child has: signals stay inside the run
     os.environ.pop("PWD", None)  # set by bubblewrap's --chdir; the environment is the parent's choice alone
@@ -230,11 +231,15 @@ def main() -> None:
     apply_limits(spec.get("limits", []))
     reporter = Reporter(spec["report_fd"], spec["nonce"])
     try:
-        run(spec, reporter)
+        run_function(spec, reporter)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(0)  # skip interpreter teardown: the script may have left threads or handlers behind
+
+
+def main() -> None:
+    child_main(run)
 
 
 if __name__ == "__main__":

@@ -138,8 +138,6 @@ def _is_sequential(loader) -> bool:
 class LossWatch(Watcher):
     """cross_entropy must get logits (or log-probabilities), not probabilities; nll_loss, log-probabilities."""
 
-    TOLERANCE = 1e-3
-
     def __init__(self, probes):
         self.probes = probes
 
@@ -157,24 +155,32 @@ class LossWatch(Watcher):
         return loss
 
     def _check(self, scores, kind: str) -> None:
-        if not isinstance(scores, torch.Tensor) or scores.dim() != 2 or not scores.is_floating_point():
-            return
-        with torch.no_grad():
-            values = scores.detach()
-            probabilities = bool(((values >= 0) & (values <= 1)).all()) and bool(
-                torch.allclose(values.sum(dim=1), torch.ones(len(values), device=values.device), atol=self.TOLERANCE))
-            log_probabilities = bool(torch.allclose(values.logsumexp(dim=1), torch.zeros(len(values), device=values.device),
-                                                    atol=self.TOLERANCE))
-            squashed = bool(((values >= 0) & (values <= 1)).all())  # softmax, sigmoid
-            log_squashed = bool((values <= 0).all()) and not log_probabilities  # log of sigmoid
-        if kind == "cross_entropy" and probabilities:
-            self.probes.report("loss_on_logits", "cross_entropy_on_probabilities")
-        elif kind == "cross_entropy" and (squashed or log_squashed):
-            what = "all between 0 and 1" if squashed else "all at most 0, but not log-probabilities"
-            self.probes.report("loss_on_logits", "cross_entropy_on_squashed", what)
-        elif kind == "nll_loss" and not log_probabilities:
-            self.probes.report("loss_on_logits", "nll_loss_not_on_log_probabilities")
+        problem = squashing_problem(scores, kind)
+        if problem is not None:
+            self.probes.report("loss_on_logits", *problem)
 
+
+def squashing_problem(scores, kind: str, tolerance: float = 1e-3) -> tuple[str, str] | None:
+    """(code, detail) when a loss is handed the wrong kind of scores: probabilities or other squashed values to
+    cross_entropy (which wants logits), anything but log-probabilities to nll_loss. None when they look right."""
+    if not isinstance(scores, torch.Tensor) or scores.dim() != 2 or not scores.is_floating_point():
+        return None
+    with torch.no_grad():
+        values = scores.detach()
+        ones = torch.ones(len(values), device=values.device)
+        probabilities = bool(((values >= 0) & (values <= 1)).all()) and bool(
+            torch.allclose(values.sum(dim=1), ones, atol=tolerance))
+        log_probabilities = bool(torch.allclose(values.logsumexp(dim=1), torch.zeros_like(ones), atol=tolerance))
+        squashed = bool(((values >= 0) & (values <= 1)).all())  # softmax, sigmoid
+        log_squashed = bool((values <= 0).all()) and not log_probabilities  # log of sigmoid
+    if kind == "cross_entropy" and probabilities:
+        return "cross_entropy_on_probabilities", ""
+    if kind == "cross_entropy" and (squashed or log_squashed):
+        return "cross_entropy_on_squashed", ("all between 0 and 1" if squashed
+                                             else "all at most 0, but not log-probabilities")
+    if kind == "nll_loss" and not log_probabilities:
+        return "nll_loss_not_on_log_probabilities", ""
+    return None
 
 
 @dataclass

@@ -14,6 +14,8 @@ MAX_MESSAGE = 16 * 1024 * 1024
 MAX_FDS = 4
 REPORT_MAX = 1024 * 1024  # one report message from the harness; anything longer is not ours
 REPORT_KINDS = frozenset({"started", "findings", "crash", "missing_entry_points", "no_model", "done"})
+TRACE_KINDS = frozenset({"started", "finding", "probe_error", "done"})  # the tracer's (checker.child.tracer)
+MAX_REPEATS = 100  # messages of one repeatable kind in a run; more is a flood
 
 
 def report_frame(message: dict) -> bytes:
@@ -27,10 +29,11 @@ class ReportTampered(ValueError):
     message. The run's evidence cannot be trusted."""
 
 
-def read_report(stream, nonce: str):
-    """Yield the harness's messages from `stream` (a binary file) until its end, reading at most REPORT_MAX
-    bytes at a time. Raises ReportTampered at the first thing that is not one of this run's messages."""
-    seen = set()
+def read_report(stream, nonce: str, kinds: frozenset = REPORT_KINDS, repeatable: frozenset = frozenset()):
+    """Yield the child's messages from `stream` (a binary file) until its end, reading at most REPORT_MAX
+    bytes at a time. Raises ReportTampered at the first thing that is not one of this run's messages: a kind not
+    in `kinds`, or one sent twice (those in `repeatable`, up to MAX_REPEATS times)."""
+    seen, repeats = set(), 0
     while header := stream.read(_HEADER.size):
         if len(header) < _HEADER.size:
             raise ReportTampered("the report ended in the middle of a message")
@@ -47,8 +50,11 @@ def read_report(stream, nonce: str):
         if not isinstance(message, dict) or message.pop("nonce", None) != nonce:
             raise ReportTampered("a report message without this run's nonce")
         kind = message.get("kind")
-        if kind not in REPORT_KINDS or kind in seen:
+        if kind not in kinds or (kind in seen and kind not in repeatable):
             raise ReportTampered(f"an unexpected report message ({str(kind)[:40]!r})")
+        repeats += kind in repeatable
+        if repeats > MAX_REPEATS:
+            raise ReportTampered("too many report messages")
         seen.add(kind)
         yield message
 

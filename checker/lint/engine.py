@@ -64,7 +64,10 @@ def lint_source(source: Source, selection: Selection, lang: str = "en") -> list[
 
 def _unreadable(source: Source, line: int, col: int, why: str, lang: str) -> Finding:
     cell, line = source.place(line)
-    message = f"无法解析，未做检查：{why}" if lang == "zh" else f"cannot be parsed, nothing checked: {why}"
+    if cell is not None:
+        message = f"该单元格无法解析，已跳过：{why}" if lang == "zh" else f"this cell cannot be parsed and was skipped: {why}"
+    else:
+        message = f"无法解析，未做检查：{why}" if lang == "zh" else f"cannot be parsed, nothing checked: {why}"
     return Finding(source.path, line, col, UNREADABLE, "unreadable", "error", message, cell)
 
 

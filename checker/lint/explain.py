@@ -13,6 +13,11 @@ def rule_table(lang: str) -> str:
 
 def explain_rule(code: str, lang: str) -> str:
     rule = rules.RULES.get(code.strip().upper()) or rules.BY_NAME.get(code.strip())
+    runtime = rules.RUNTIME_ONLY.get(code.strip().upper())
+    if runtime is not None:  # found only by `checker trace`: no examples to show
+        why, fix = ("原因", "修复") if lang == "zh" else ("why", "fix")
+        return (f"{runtime.code} {runtime.kind}: {runtime.text('title', lang)} (checker trace)\n\n"
+                f"{why}: {runtime.text('why', lang)}\n\n{fix}: {runtime.text('fix', lang)}\n")
     if rule is None:
         raise click.UsageError(f"no rule {code!r}; `checker lint --list-rules` lists them")
     labels = ("严重程度", "原因", "修复", "错误示例", "正确示例") if lang == "zh" else (

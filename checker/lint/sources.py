@@ -15,6 +15,8 @@ from pathlib import Path
 SKIPPED_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "__pycache__", "node_modules", ".ipynb_checkpoints",
                 "build", "dist", "site-packages", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
 # Cell magics whose body is still Python; any other (%%bash, %%writefile, ...) makes the cell not Python.
+AUTOMAGIC = re.compile(r"^\s*(cd|pwd|ls|ll|pip|conda|mkdir|cat|env|rm|cp|mv|less|man|alias|unalias|who|whos|"
+                       r"history|reset|load_ext|matplotlib|time|timeit|run|ldir|pinfo)(\s+[^=(\[\s][^=]*)?\s*$")
 HELP = re.compile(r"^[\w.]+\?{1,2}$")  # `obj?` and `obj??`: IPython's help
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit", "debug"}
 
@@ -27,7 +29,7 @@ class SourceError(ValueError):
 class Source:
     path: str  # as the user will recognise it: relative to the current folder where possible
     text: str = ""
-    cells: list[tuple[int, int]] = field(default_factory=list)  # line i+1 of text -> (cell number, line in cell)
+    cells: list[tuple[int, int]] = field(default_factory=list)  # line i+1 -> (cell's place in the notebook, line)
     problems: list[tuple[int, int, str]] = field(default_factory=list)  # (line, col, why) of what cannot be read
 
     @property
@@ -91,25 +93,36 @@ def _notebook(shown: str, text: str) -> Source:
     except (ValueError, KeyError, AttributeError):
         return Source(shown, problems=[(1, 1, "not a Jupyter notebook (no cells in its JSON)")])
     lines, places, problems = [], [], []
-    number = 0
-    for cell in cells if isinstance(cells, list) else []:
+    for number, cell in enumerate(cells if isinstance(cells, list) else [], start=1):  # as the notebook shows them
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        number += 1
         source = cell.get("source", "")
         body = "".join(source) if isinstance(source, list) else str(source)
-        cell_lines = _python_lines(body.splitlines())
-        try:
-            ast.parse("\n".join(cell_lines))
-        except SyntaxError as error:  # this cell is left out, the others are still checked
-            problems.append((len(lines) + (error.lineno or 1), error.offset or 1, error.msg))
-            cell_lines = ["# " + line for line in cell_lines]
-        except (ValueError, RecursionError, MemoryError) as error:
-            problems.append((len(lines) + 1, 1, type(error).__name__))
+        cell_lines, problem = _parsed(_python_lines(body.splitlines()))
+        if problem is not None:  # this cell is left out, the others are still checked
+            problems.append((len(lines) + problem[0], problem[1], problem[2]))
             cell_lines = ["# " + line for line in cell_lines]
         lines += cell_lines + [""]  # a blank line after each cell: it always ends the cell's last block
         places += [(number, index) for index in range(1, len(cell_lines) + 2)]
     return Source(shown, text="\n".join(lines) + "\n", cells=places, problems=problems)
+
+
+def _parsed(lines: list[str]) -> tuple[list[str], tuple | None]:
+    """The cell's lines, and (line, col, why) when they cannot be parsed, even with automagics (`cd dir`, `pip
+    install x`: IPython commands written without their %) blanked out."""
+    try:
+        ast.parse("\n".join(lines))
+        return lines, None
+    except SyntaxError as error:
+        first = (error.lineno or 1, error.offset or 1, error.msg)
+    except (ValueError, RecursionError, MemoryError) as error:
+        return lines, (1, 1, type(error).__name__)
+    blanked = [line[: len(line) - len(line.lstrip())] + "pass" if AUTOMAGIC.match(line) else line for line in lines]
+    try:
+        ast.parse("\n".join(blanked))
+        return blanked, None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return lines, first
 
 
 def _python_lines(lines: list[str]) -> list[str]:

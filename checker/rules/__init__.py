@@ -58,7 +58,27 @@ def _load() -> dict[str, Rule]:
     return rules
 
 
+@dataclass(frozen=True)
+class RuntimeKind:
+    """A kind of `checker trace` finding: the code it shares with a rule (or its own TD2xx), and its texts."""
+    kind: str
+    code: str
+    texts: dict  # message, and for a TD2xx code also title / why / fix
+
+    def text(self, part: str, lang: str, **fields) -> str:
+        template = self.texts[part].get(lang) or self.texts[part]["en"]
+        return template.format(**fields) if fields else template
+
+
+def _load_runtime() -> dict[str, RuntimeKind]:
+    raw = tomllib.loads(CATALOG.with_name("runtime.toml").read_text(encoding="utf-8"))
+    return {kind: RuntimeKind(kind, entry["code"], {k: v for k, v in entry.items() if k != "code"})
+            for kind, entry in raw.items()}
+
+
 RULES = _load()
+RUNTIME = _load_runtime()
+RUNTIME_ONLY = {k.code: k for k in RUNTIME.values() if k.code not in RULES}  # TD2xx: found only by a run
 BY_NAME = {rule.name: rule for rule in RULES.values()}
 LINT_FOR_PROBE = {rule.name: rule.probe for rule in RULES.values() if rule.probe}
 

@@ -15,6 +15,7 @@ from checker.rules.syntax import (Hit, ancestors, call_name, calls, defined_func
 EVALUATION_NAME = re.compile(r"(^|_)(test|tests|eval|evaluate|evaluation|valid|validate|validation|val|infer|"
                              r"inference|predict)($|_)", re.IGNORECASE)
 MODE_METHODS = ("eval", "train", "zero_grad", "step", "backward")
+HANDED_METHODS = ("state_dict", "parameters", "named_parameters")
 
 
 def evaluation_functions(tree: ast.Module) -> list[ast.FunctionDef]:
@@ -150,9 +151,15 @@ def _training_function(loop: ast.AST, defined: dict) -> ast.AST | None:
 
 
 def method_not_called(tree: ast.Module) -> list[Hit]:
-    """`model.eval`, `optimizer.zero_grad`, `loss.backward` written as a statement without the (): nothing happens."""
-    return [hit("method_not_called", n, ast.unparse(n.value)) for n in walk(tree)
+    """`model.eval`, `optimizer.zero_grad`, `loss.backward` written as a statement without the (): nothing happens.
+    Also `model.state_dict` or `model.parameters` handed to a call uncalled (`torch.save(model.state_dict, f)`
+    pickles the whole model)."""
+    hits = [hit("method_not_called", n, ast.unparse(n.value)) for n in walk(tree)
             if isinstance(n, ast.Expr) and isinstance(n.value, ast.Attribute) and n.value.attr in MODE_METHODS]
+    for call in (n for n in walk(tree) if isinstance(n, ast.Call)):
+        hits += [hit("method_not_called", a, ast.unparse(a)) for a in call.args
+                 if isinstance(a, ast.Attribute) and a.attr in HANDED_METHODS]
+    return hits
 
 
 def grad_context_not_entered(tree: ast.Module) -> list[Hit]:

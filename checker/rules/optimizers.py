@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from checker.rules.syntax import (TRAINING_OPTIMIZERS, Hit, call_name, calls, functions, hit, loops_calling,
-                                  model_classes, walk)
+from checker.rules.syntax import (TRAINING_OPTIMIZERS, Hit, ancestors, call_name, calls, functions, hit, link_parents,
+                                  loops_calling, model_classes, walk)
 
 EPOCH_SCHEDULERS = ("StepLR", "MultiStepLR", "ExponentialLR", "ReduceLROnPlateau")
 BATCH_SCHEDULERS = ("OneCycleLR", "CyclicLR", "CosineAnnealingWarmRestarts", "LambdaLR", "LinearLR",
@@ -73,9 +73,11 @@ def _builds_optimizer(node: ast.AST) -> bool:
 
 
 def optimizer_state_not_saved(tree: ast.Module) -> list[Hit]:
-    """A checkpoint that saves state_dict()s but not the optimizer's, in a file that resumes from checkpoints
-    (calls load_state_dict): the resumed run starts with fresh momentum and step counts."""
-    if next(calls(tree, "load_state_dict"), None) is None:
+    """A checkpoint that saves state_dict()s but not the optimizer's, in a file that resumes training from
+    checkpoints: the resumed run starts with fresh momentum and step counts. Loading weights only to predict (an
+    inference function, an export) is not resuming."""
+    link_parents(tree)
+    if not _resumes(tree):
         return []
     hits = []
     for function in functions(tree):
@@ -88,3 +90,17 @@ def optimizer_state_not_saved(tree: ast.Module) -> list[Hit]:
         if saved and optimizers and not saved & optimizers:
             hits.append(hit("optimizer_state_not_saved", saves[0], ast.unparse(saves[0])))
     return hits
+
+
+def _resumes(tree: ast.Module) -> bool:
+    """Weights loaded where training goes on: in a scope that also builds an optimizer, or under a name or a
+    condition that says resume (def resume_from_checkpoint, if args.resume)."""
+    for call in calls(tree, "load_state_dict"):
+        scope = next((a for a in ancestors(call) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))), tree)
+        if any(_builds_optimizer(n) for n in walk(scope)):
+            return True
+        named = [a.name for a in ancestors(call) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        tests = [ast.unparse(a.test) for a in ancestors(call) if isinstance(a, (ast.If, ast.While))]
+        if any("resume" in text.lower() or "restore" in text.lower() for text in [*named, *tests]):
+            return True
+    return False

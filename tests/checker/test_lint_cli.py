@@ -43,7 +43,7 @@ def test_text_output_is_flake8s_shape_and_exit_1_on_findings(tmp_path):
     assert result.stdout.splitlines() == [
         "train.py:7:9: TD101 loss.backward() in a loop that never clears gradients: each step adds to all the earlier "
         "ones",
-        "train.py:9:5: TD116 model.eval without (): the method is named, not called, so nothing happens"]
+        "train.py:9:5: TD116 model.eval without (): the method itself is used, not what it returns"]
     assert "2 findings in 1 file" in result.stderr
 
 
@@ -115,16 +115,17 @@ def test_a_notebook_is_checked_cell_by_cell_with_cell_numbers(tmp_path):
              "    loss.backward()\n    optimizer.step()\n",
              "%%bash\necho not python\n",
              "def broken(:\n",
-             "model.eval\n")
+             "cd ../data/My Drive\npip install torchvision\nmodel.eval\n")
     result = lint("demo.ipynb", cwd=tmp_path)
     assert result.returncode == 1
+    # Cells are numbered as the notebook shows them, markdown included (the first cell here is markdown).
     assert result.stdout.splitlines() == [
-        "demo.ipynb:cell_2:4:5: TD101 loss.backward() in a loop that never clears gradients: each step adds to all the"
+        "demo.ipynb:cell_3:4:5: TD101 loss.backward() in a loop that never clears gradients: each step adds to all the"
         " earlier ones",
-        "demo.ipynb:cell_4:1:12: TD000 cannot be parsed, nothing checked: invalid syntax",
-        "demo.ipynb:cell_5:1:1: TD116 model.eval without (): the method is named, not called, so nothing happens"]
+        "demo.ipynb:cell_5:1:12: TD000 this cell cannot be parsed and was skipped: invalid syntax",
+        "demo.ipynb:cell_6:3:1: TD116 model.eval without (): the method itself is used, not what it returns"]
     as_json = json.loads(lint("demo.ipynb", "--format", "json", cwd=tmp_path).stdout)["findings"]
-    assert [(f["cell"], f["line"]) for f in as_json] == [(2, 4), (4, 1), (5, 1)]
+    assert [(f["cell"], f["line"]) for f in as_json] == [(3, 4), (5, 1), (6, 3)]
 
 
 def test_folders_are_searched_for_scripts_and_notebooks_skipping_virtualenvs(tmp_path):
@@ -171,7 +172,7 @@ def test_sarif_output_is_valid_sarif_2_1_0(tmp_path):
         ("TD116", "error", "nb.ipynb", 1), ("TD101", "error", "train.py", 7), ("TD116", "error", "train.py", 9)]
     rules = log["runs"][0]["tool"]["driver"]["rules"]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
-    assert results[0]["properties"] == {"cell": 1, "lineInCell": 1}
+    assert results[0]["properties"] == {"cell": 2, "lineInCell": 1}  # cell 1 is the markdown heading
 
 
 def test_github_output_is_one_annotation_per_finding(tmp_path):
@@ -181,7 +182,7 @@ def test_github_output_is_one_annotation_per_finding(tmp_path):
         "::error file=train.py,line=7,col=9,title=TD101 Gradients never cleared::loss.backward() in a loop that never"
         " clears gradients: each step adds to all the earlier ones",
         "::error file=train.py,line=9,col=5,title=TD116 Method named but not called::model.eval without (): the "
-        "method is named, not called, so nothing happens"]
+        "method itself is used, not what it returns"]
 
 
 def test_explain_and_list_rules():

@@ -136,11 +136,27 @@ for i, (data, target) in enumerate(loader):
     "train_loader = DataLoader(train_set, shuffle=(sampler is None), sampler=sampler)\n",
     # weights saved for inference only: nothing resumes from them
     "def save(model, optimizer, path):\n    torch.save(model.state_dict(), path)\n",
+    # an export after training, loaded back only to predict
+    "def train(model, optimizer):\n    torch.save(model.state_dict(), 'final.pth')\n\n"
+    "def stylize(path):\n    model = Net()\n    model.load_state_dict(torch.load(path))\n    return model(x)\n",
 ], ids=["guarded-break", "first-batch-view", "drop-last", "no-dropout-no-eval", "one-cycle", "accumulation",
         "manual-sgd", "log-softmax-nll", "attention-softmax", "no-grad-total", "shuffle-expression",
-        "inference-save"])
+        "inference-save", "export-then-predict"])
 def test_precision_cases_are_not_findings(source):
     assert codes(source, DEFAULT) == []
+
+
+def test_methods_handed_over_uncalled_are_findings():
+    assert codes("torch.save(model.state_dict, 'model.pth')\n") == ["TD116"]
+    assert codes("optimizer = optim.SGD(model.parameters, lr=0.1)\n") == ["TD116"]
+    assert codes("torch.save(model.state_dict(), 'model.pth')\n") == []
+
+
+def test_a_checkpoint_without_the_optimizer_is_found_when_training_resumes():
+    save = "def save(model, optimizer, path):\n    torch.save(model.state_dict(), path)\n\n"
+    assert codes(save + "if args.resume:\n    model.load_state_dict(torch.load(args.resume))\n") == ["TD114"]
+    assert codes(save + "def load(path):\n    model = Net()\n    optimizer = optim.SGD(model.parameters(), lr=1)\n"
+                        "    model.load_state_dict(torch.load(path))\n") == ["TD114"]
 
 
 def test_a_conditional_zero_grad_with_an_unconditional_step_is_a_finding():

@@ -1,0 +1,71 @@
+"""The child process of `checker trace`: the user's script, unmodified, run as __main__ under the trace probes.
+
+Started like the harness (`python -I`, spec on stdin, framed reports on an inherited pipe), in the same sandbox.
+Each finding is reported as soon as it is made, so a run killed at its timeout keeps what was seen.
+"""
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+import time
+import traceback
+
+from checker.child.harness import Reporter, child_main
+
+
+def run(spec: dict, reporter: Reporter) -> None:
+    from checker.child import guard
+
+    guard.install(spec["sandbox"], spec["forbidden"])
+    started = time.perf_counter()
+    import torch  # noqa: F401
+    try:  # most training scripts import it: its import is not the script's own run time
+        import torchvision  # noqa: F401
+    except ImportError:
+        pass
+
+    from checker.child.trace_probes import TraceProbes, TraceStop
+
+    reporter.send("started", import_s=time.perf_counter() - started)
+    probes = TraceProbes(spec["user_dirs"], spec["max_steps"], spec["max_eval_batches"],
+                         on_finding=lambda f: reporter.send("finding", finding=f.__dict__))
+    script = spec["script"]
+    sys.argv = [script, *spec["argv"]]
+    sys.path.insert(0, os.path.dirname(script))
+    os.chdir(spec["cwd"])
+    status, error, error_at = "finished", "", (None, None)
+    probes.install()
+    began = time.perf_counter()
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except TraceStop:
+        status = "budget"
+    except SystemExit as exit_:
+        if exit_.code not in (None, 0):
+            status, error = "exited", f"SystemExit({exit_.code!r})"
+    except BaseException as raised:  # noqa: B036 (whatever the script raises is reported, never re-raised)
+        status, error = "crashed", "".join(traceback.format_exception_only(type(raised), raised)).strip()[-2000:]
+        error_at = _user_frame(raised, probes.user_dirs)
+    finally:
+        probes.remove()
+    seconds = time.perf_counter() - began
+    try:
+        probes.finish(stopped=status != "finished")  # a run that did not end by itself left its passes open
+    except Exception as failed:  # noqa: BLE001 (a judgment that fails must not hide the run's other findings)
+        reporter.send("probe_error", error=repr(failed)[:500])
+    reporter.send("done", status=status, seconds=seconds, error=error, error_file=error_at[0],
+                  error_line=error_at[1], **probes.summary())
+
+
+def _user_frame(error: BaseException, user_dirs: tuple) -> tuple:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(user_dirs)]
+    return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
+
+
+def main() -> None:
+    child_main(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""`checker trace` on real scripts in real subprocesses: every catalogue bug found at its cause's line, nothing
+found on the fixes and on correct scripts of our own, the budget reported, notebooks and bad input handled."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from checker.scenario import find
+from tests.conftest import REPO, run_python
+
+OWN = REPO / "tests" / "fixtures" / "own_scripts"
+
+
+def trace(*args, cwd=None, timeout=600):
+    result = run_python("-m", "checker", "trace", "--format", "json", *map(str, args), cwd=cwd, timeout=timeout)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout), result
+
+
+@pytest.mark.parametrize("script", sorted(OWN.glob("*.py")), ids=lambda p: p.stem)
+def test_trace_is_quiet_on_correct_scripts_of_our_own(script):
+    data, result = trace(script, "--max-steps", "40")
+    assert data["findings"] == [], data
+    assert data["status"] in ("finished", "budget") and result.returncode == 0, data
+
+
+def test_a_shape_check_on_one_batch_is_not_an_evaluation(tmp_path):
+    # Tutorials push one batch through the fresh model to print a shape: no eval(), no no_grad, and no bug.
+    (tmp_path / "peek.py").write_text(
+        "import torch, torch.nn as nn, torch.nn.functional as F\ntorch.manual_seed(0)\n"
+        "data = torch.utils.data.TensorDataset(torch.randn(128, 4), torch.randint(0, 2, (128,)))\n"
+        "loader = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)\n"
+        "model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 2))\n"
+        "print(model(next(iter(loader))[0]).shape)\n"
+        "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for x, y in loader:\n    optimizer.zero_grad()\n    F.cross_entropy(model(x), y).backward()\n"
+        "    optimizer.step()\n")
+    data, result = trace("peek.py", cwd=tmp_path)
+    assert data["findings"] == [] and result.returncode == 0, data
+
+
+def test_arguments_after_the_script_reach_it_and_the_budget_is_reported(tmp_path):
+    data, result = trace(OWN / "mnist_dry_run.py", "--max-steps", "5", "--", "--epochs", "2")
+    # 5 steps, the cut epoch's evaluation, then the next epoch's first steps (enough to show what evaluation left)
+    assert data["status"] == "budget" and data["budget_reached"] and 5 <= data["steps"] <= 8
+    assert data["evaluation_passes"] >= 1  # the epoch was cut, and its evaluation still ran
+    text = run_python("-m", "checker", "trace", OWN / "mnist_dry_run.py", "--max-steps", "5", timeout=300)
+    assert "stopped at the budget (--max-steps 5)" in text.stderr
+
+
+def test_a_notebook_runs_cell_by_cell_and_findings_name_the_cell(tmp_path):
+    cells = [
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n%matplotlib inline\n",
+        "torch.manual_seed(0)\nx = torch.randn(256, 8)\ny = (x.sum(1) > 0).long()\n"
+        "loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32, shuffle=True)\n"
+        "model = nn.Linear(8, 2)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n",
+        "for epoch in range(2):\n    for data, target in loader:\n        loss = F.cross_entropy(model(data), target)\n"
+        "        loss.backward()\n        optimizer.step()\n",
+    ]
+    raw = [{"cell_type": "markdown", "metadata": {}, "source": ["# A notebook\n"]}] + [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": c.splitlines(keepends=True)} for c in cells]
+    (tmp_path / "nb.ipynb").write_text(json.dumps({"cells": raw, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    data, _ = trace("nb.ipynb", cwd=tmp_path)
+    assert [(f["code"], f["path"], f["cell"], f["line"]) for f in data["findings"]] == [
+        ("TD101", "nb.ipynb", 4, 4)]
+
+
+def test_the_script_imports_its_siblings_reads_its_folder_and_writes_only_in_the_sandbox(tmp_path):
+    (tmp_path / "model.py").write_text("import torch.nn as nn\n\nclass Net(nn.Linear):\n    pass\n")
+    (tmp_path / "config.txt").write_text("0.1\n")
+    (tmp_path / "train.py").write_text(
+        "import torch, torch.nn.functional as F\nfrom model import Net\n"
+        "lr = float(open('config.txt').read())\nmodel = Net(4, 2)\n"
+        "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+        "for _ in range(3):\n    optimizer.zero_grad()\n"
+        "    F.cross_entropy(model(torch.randn(8, 4)), torch.zeros(8, dtype=torch.long)).backward()\n"
+        "    optimizer.step()\n"
+        "torch.save(model.state_dict(), 'model.pt')\nopen('config.txt', 'a').write('changed')\n")
+    data, result = trace("train.py", "--show-output", cwd=tmp_path)
+    assert data["steps"] == 3
+    assert data["status"] == "crashed" and "config.txt" in data["error"]  # its own folder is read-only
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.txt", "model.py", "train.py"]
+    assert (tmp_path / "config.txt").read_text() == "0.1\n"
+
+
+@pytest.mark.parametrize("args, wanted", [
+    (("missing.py",), "missing.py: no such file"),
+    (("train.py", "--max-steps", "0"), "--max-steps must be at least 1"),
+    (("train.py", "--data", "nowhere"), "--data nowhere: no such folder"),
+])
+def test_usage_errors_exit_2(tmp_path, args, wanted):
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    result = run_python("-m", "checker", "trace", *args, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2 and wanted in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_crash_a_nan_and_a_flat_loss_are_reported(tmp_path):
+    (tmp_path / "nan.py").write_text(
+        "import torch\nw = torch.nn.Parameter(torch.ones(3))\nopt = torch.optim.SGD([w], lr=0.1)\n"
+        "for _ in range(25):\n    opt.zero_grad()\n    loss = (w * float('nan')).sum()\n    loss.backward()\n"
+        "    opt.step()\n")
+    data, _ = trace("nan.py", cwd=tmp_path)
+    assert [(f["code"], f["line"]) for f in data["findings"]] == [("TD201", 7)]
+    (tmp_path / "flat.py").write_text(
+        "import torch\nw = torch.nn.Parameter(torch.ones(3))\nopt = torch.optim.SGD([w], lr=0.0)\n"
+        "for _ in range(25):\n    opt.zero_grad()\n    loss = (w * 2).sum()\n    loss.backward()\n    opt.step()\n")
+    data, _ = trace("flat.py", cwd=tmp_path)
+    assert [(f["code"], f["line"]) for f in data["findings"]] == [("TD202", 7)]
+    (tmp_path / "crash.py").write_text("import torch\nraise ValueError('no data here')\n")
+    data, result = trace("crash.py", cwd=tmp_path)
+    assert data["status"] == "crashed" and "ValueError: no data here" in data["error"]
+    assert data["error_where"] == "crash.py:2" and result.returncode == 1
+
+
+def test_text_output_in_chinese(tmp_path):
+    scenario = find("zero_grad")
+    result = run_python("-m", "checker", "trace", scenario.buggy_path, "--max-steps", "5", "--lang", "zh",
+                        timeout=300)
+    assert result.returncode == 1
+    assert "TD101 backward() 把梯度叠加到了上一步留下的梯度上" in result.stdout
+    assert "预算（--max-steps 5）提前结束了训练" in result.stderr

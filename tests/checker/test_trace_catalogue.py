@@ -1,0 +1,65 @@
+"""`checker trace` on the catalogue: every buggy script's bug found at its cause's line, and nothing found on
+the solutions and on every fix a scenario declares as passing. (A file of its own, so pytest-xdist runs it beside
+tests/checker/test_trace.py.)"""
+from __future__ import annotations
+
+import pytest
+
+from checker.scenario import find, load_all, variant_source
+from tests.checker.test_trace import trace
+
+STEPS = "10"  # enough for every probe: each bug shows in the first steps, or in the evaluation the budget lets run
+
+
+# The code each buggy script's trace must report, and the line of the cause it must name.
+CATALOGUE = {
+    "zero_grad": ("TD101", "loss.backward()"),
+    "reshape": ("TD103", "t = t.reshape(batch_size, 192)"),
+    "eval_mode": ("TD104", "output = network(data)"),
+    "no_grad": ("TD105", "preds = network(images)"),
+    "resume": ("TD106", "continued_optimizer = make_optimizer(network)"),
+    "scheduler": ("TD107", "scheduler.step()"),
+    "softmax_loss": ("TD108", "return F.softmax(t, dim=1)  # class probabilities, each row sums to 1"),
+    "data_split": ("TD109", "train_set = torchvision.datasets.MNIST(data_root, train=False, download=False, "
+                            "transform=transform)"),
+    "loss_item": ("TD110", "total_loss += loss"),
+    "stray_break": ("TD111", "break"),
+    "train_mode": ("TD112", "output = network(data)"),
+    "grad_disabled": ("TD113", "torch.set_grad_enabled(False)"),
+    "checkpoint": ("TD114", 'torch.save(model.state_dict(), os.path.join(folder, "model.pth"))'),
+}
+
+
+def test_every_catalogue_scenario_has_its_trace_code():
+    assert set(CATALOGUE) == {s.id for s in load_all()}
+
+
+def found(data, source_path) -> set[tuple[str, str]]:
+    lines = source_path.read_text().splitlines()
+    return {(f["code"], lines[f["line"] - 1].strip() if f["line"] else "") for f in data["findings"]}
+
+
+@pytest.mark.parametrize("scenario_id", sorted(CATALOGUE))
+def test_trace_finds_the_catalogue_bug_at_its_cause(scenario_id):
+    scenario = find(scenario_id)
+    data, _ = trace(scenario.buggy_path, "--max-steps", STEPS)
+    assert CATALOGUE[scenario_id] in found(data, scenario.buggy_path), data
+
+
+@pytest.mark.parametrize("scenario_id", sorted(CATALOGUE))
+def test_trace_is_quiet_on_the_solution(scenario_id):
+    scenario = find(scenario_id)
+    data, result = trace(scenario.solution_path, "--max-steps", STEPS)
+    assert data["findings"] == [] and data["status"] in ("finished", "budget"), data
+    assert result.returncode == 0
+
+
+PASSING = [(s.id, v) for s in load_all() for v in s.variants if v.expect == "pass"]
+
+
+@pytest.mark.parametrize("scenario_id, variant", PASSING, ids=[f"{i}:{v.name[:40]}" for i, v in PASSING])
+def test_trace_is_quiet_on_every_passing_variant(tmp_path, scenario_id, variant):
+    script = tmp_path / f"{scenario_id}.py"
+    script.write_text(variant_source(find(scenario_id), variant))
+    data, _ = trace(script, "--max-steps", STEPS)
+    assert data["findings"] == [] and data["status"] in ("finished", "budget"), data
