@@ -81,7 +81,7 @@ def trace(path: Path, argv: list[str] = (), max_steps: int = 200, timeout_s: flo
     """Trace one script. InputError for problems with the input; anything the script does is a result."""
     from checker.child.wire import TRACE_KINDS
     from checker.limits import Limits
-    from checker.sandbox import FRESH_PROCESS, _remove, _spawn_and_wait, child_env
+    from checker.sandbox import FRESH_PROCESS, _remove, _spawn_and_wait
 
     if max_steps < 1:
         raise InputError("--max-steps must be at least 1")
