@@ -25,7 +25,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     except ImportError:
         pass
 
-    from checker.child.trace_probes import TraceProbes, TraceStop
+    from checker.child.trace_probes import TraceProbes, TraceStop, _error_line
 
     reporter.send("started", import_s=time.perf_counter() - started)
     probes = TraceProbes(spec["user_dirs"], spec["max_steps"], spec["max_eval_batches"],
@@ -46,7 +46,7 @@ def run(spec: dict, reporter: Reporter) -> None:
             status, error = "exited", f"SystemExit({exit_.code!r})"
     except BaseException as raised:  # noqa: B036 (whatever the script raises is reported, never re-raised)
         status, error = "crashed", "".join(traceback.format_exception_only(type(raised), raised)).strip()[-2000:]
-        error_at = _user_frame(raised, probes.user_dirs)
+        error_at = _error_line(raised, probes.user_dirs) or (None, None)
     finally:
         probes.remove()
     seconds = time.perf_counter() - began
@@ -56,11 +56,6 @@ def run(spec: dict, reporter: Reporter) -> None:
         reporter.send("probe_error", error=repr(failed)[:500])
     reporter.send("done", status=status, seconds=seconds, error=error, error_file=error_at[0],
                   error_line=error_at[1], **probes.summary())
-
-
-def _user_frame(error: BaseException, user_dirs: tuple) -> tuple:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(user_dirs)]
-    return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
 
 
 def main() -> None:

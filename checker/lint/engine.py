@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from checker import rules
 from checker.lint.config import Selection
@@ -78,7 +77,3 @@ def _short(detail: str) -> str:
 
 def display_path(finding: Finding) -> str:
     return finding.path if finding.cell is None else f"{finding.path}:cell_{finding.cell}"
-
-
-def first_existing(paths: list[str]) -> Path:
-    return Path(paths[0]) if paths else Path.cwd()

@@ -29,8 +29,7 @@ def as_json(findings: list[Finding], files_checked: int, **_) -> str:
 
 
 def sarif(findings: list[Finding], lang: str, version: str, **_) -> str:
-    used = sorted({f.code for f in findings} | set(rules.RULES))
-    descriptors = [_descriptor(code, lang) for code in used if code in rules.RULES]
+    descriptors = [_descriptor(code, lang) for code in rules.RULES]
     if any(f.code == UNREADABLE for f in findings):
         descriptors.append({"id": UNREADABLE, "name": "unreadable",
                             "shortDescription": {"text": "File could not be parsed"},

@@ -32,10 +32,6 @@ class Source:
     cells: list[tuple[int, int]] = field(default_factory=list)  # line i+1 -> (cell's place in the notebook, line)
     problems: list[tuple[int, int, str]] = field(default_factory=list)  # (line, col, why) of what cannot be read
 
-    @property
-    def is_notebook(self) -> bool:
-        return self.path.endswith(".ipynb")
-
     def place(self, line: int) -> tuple[int | None, int]:
         """(cell, line) as the user sees it: (None, line) for a script."""
         if self.cells and 1 <= line <= len(self.cells):
