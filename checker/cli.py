@@ -28,15 +28,27 @@ def _error_rules():
 exits_cleanly = _exits_cleanly(_error_rules)
 
 
+def shown_path(path) -> str:
+    """A path as the user would type it: relative to the current folder where it can be."""
+    import os
+
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Check your fix of a buggy PyTorch training script.
 
     \b
     checker list                              the scenarios and your progress
+    checker next                              the first scenario you have not solved, and how to start
     checker verify buggy_examples/resume.py   is the bug gone, and is accuracy back?
     checker hint resume                       one more hint each time
     checker watch buggy_examples/resume.py    verify again on every save
+    checker reset resume                      restore the buggy script as shipped (asks first)
     \b
     For instructors:
     checker selftest                          prove every scenario and variant

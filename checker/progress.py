@@ -49,6 +49,14 @@ def mark_solved(scenario_id: str) -> None:
     _save(data)
 
 
+def forget(scenario_id: str) -> None:
+    """Clear the scenario's solved mark and hint counter (`checker reset`)."""
+    data = load()
+    for kind in ("solved", "hints"):
+        data.setdefault(kind, {}).pop(scenario_id, None)
+    _save(data)
+
+
 def summary(scenario_id: str) -> dict:
     data = load()
     return {"solved": scenario_id in data.get("solved", {}), "hints_shown": data.get("hints", {}).get(scenario_id, 0)}

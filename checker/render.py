@@ -32,7 +32,8 @@ def _shown(untrusted: str) -> str:
     return escape(clean(untrusted))
 
 
-def print_verdict(console: Console, verdict: Verdict, explanation: str = "") -> None:
+def print_verdict(console: Console, verdict: Verdict, explanation: str = "", note: str = "") -> None:
+    """The verdict, check by check; `note` is one more line of ours at the end (a solution that passed, ...)."""
     lang = verdict.lang
 
     def say(markup) -> None:
@@ -63,6 +64,8 @@ def print_verdict(console: Console, verdict: Verdict, explanation: str = "") -> 
         say(Panel(escape(explanation), border_style="green"))
     elif not verdict.passed:
         say(f"[dim]{escape(text('ui', 'hint_more', lang, id=verdict.scenario))}[/]")
+    if note:
+        say(f"[yellow]{escape(note)}[/]")
 
 
 def print_source(console: Console, code: str) -> None:
@@ -70,17 +73,17 @@ def print_source(console: Console, code: str) -> None:
 
 
 def scenario_table(rows: list[dict], lang: str) -> Table:
+    """One row per scenario: its buggy script, your progress, and its solution once you have solved it."""
     table = Table(show_lines=False)
-    for column in ("id", "title", "buggy", "solution", "progress"):
+    for column in ("id", "title", "buggy", "progress", "solution"):
         table.add_column(text("list", column, lang), overflow="fold")  # paths are copied: never cut them short
     for row in rows:
-        if row["solved"]:
-            progress = f"[green]{text('list', 'solved', lang)}[/]"
-        elif row["hints_shown"]:
-            progress = text("list", "hints", lang, count=row["hints_shown"])
-        else:
-            progress = text("list", "not_started", lang)
-        table.add_row(row["id"], escape(row["title"]), row["buggy"], row["solution"], progress)
+        progress = [f"[green]{text('list', 'solved', lang)}[/]"] if row["solved"] else []
+        if row["hints_shown"]:
+            progress.append(text("list", "hints", lang, count=row["hints_shown"]))
+        solution = escape(row["solution"]) if "solution" in row else f"[dim]{text('list', 'solution_hidden', lang)}[/]"
+        table.add_row(row["id"], escape(row["title"]), escape(row["buggy"]),
+                      ", ".join(progress) or text("list", "not_started", lang), solution)
     return table
 
 

@@ -105,6 +105,7 @@ class Scenario:
     solution_path: Path
     grading: Grading = Grading()
     custom_probes: tuple[CustomProbe, ...] = ()
+    bug: tuple[tuple[str, str], ...] | None = None  # the solution -> buggy script replacements; None: not declared
 
     def check_ids(self) -> list[str]:
         """Every check a verdict on this scenario can hold, in order."""
@@ -158,11 +159,15 @@ def load(path: Path) -> Scenario:
 def variant_source(scenario: Scenario, variant: Variant) -> str:
     """The variant's script: its base with each replacement applied (each `old` must occur exactly once)."""
     base = scenario.solution_path if variant.base == "solution" else scenario.buggy_path
-    text = base.read_text(encoding="utf-8")
-    for old, new in variant.replace:
+    return apply_replacements(base.read_text(encoding="utf-8"), variant.replace,
+                              f"{scenario.metadata_path}: variant {variant.name!r}", base.name)
+
+
+def apply_replacements(text: str, replace: tuple[tuple[str, str], ...], where: str, base_name: str) -> str:
+    """`text` with each (old, new) applied in order; ScenarioError, naming `where`, unless each old occurs once."""
+    for old, new in replace:
         count = text.count(old)
         if count != 1:
-            raise ScenarioError(f"{scenario.metadata_path}: variant {variant.name!r}: {old!r} occurs {count} times "
-                                f"in {base.name}; it must occur exactly once")
+            raise ScenarioError(f"{where}: {old!r} occurs {count} times in {base_name}; it must occur exactly once")
         text = text.replace(old, new)
     return text

@@ -7,7 +7,7 @@ from checker.scenario import (KNOWN_LINTS, KNOWN_PROBES, VISIBILITIES, Budget, C
                               ScenarioError, Text, Variant, solutions_dir)
 
 TOP_KEYS = {"id", "model", "seed_tutorial", "max_diff_lines", "probes", "lints", "title", "summary", "explanation",
-            "hints", "entry_points", "budget", "variants", "grading", "custom_probes"}
+            "hints", "entry_points", "budget", "variants", "grading", "custom_probes", "bug"}
 ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume"}
 BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance"}
 VARIANT_KEYS = {"name", "base", "replace", "expect", "failing"}
@@ -51,6 +51,7 @@ def parse(raw: dict, path: Path) -> Scenario:
         variants=tuple(_variant(v, path, i) for i, v in enumerate(raw.get("variants", []))),
         metadata_path=path, buggy_path=path.with_suffix(".py"), solution_path=_solution_path(path, scenario_id),
         grading=_grading(raw.get("grading", {}), ["runs", *probes, "accuracy"], path), custom_probes=custom,
+        bug=_replacements(raw["bug"], where("bug")) if "bug" in raw else None,
     )
 
 
@@ -100,9 +101,18 @@ def _variant(raw: dict, path: Path, index: int) -> Variant:
     name = raw.get("name") or f"variant {index}"
     if raw.get("base", "solution") not in ("solution", "buggy") or raw.get("expect") not in ("pass", "fail"):
         raise ScenarioError(f"{path}: variants[{index}] ({name}): base must be solution or buggy, expect pass or fail")
-    replace = tuple((str(old), str(new)) for old, new in raw.get("replace", []))
+    replace = _replacements(raw.get("replace", []), f"{path}: field 'variants[{index}].replace'")
     return Variant(name=name, base=raw.get("base", "solution"), replace=replace, expect=raw["expect"],
                    failing=tuple(raw.get("failing", [])))
+
+
+def _replacements(raw, where: str) -> tuple[tuple[str, str], ...]:
+    """A list of [old, new] text pairs (a variant's `replace`, the scenario's `bug`)."""
+    if not isinstance(raw, list) or not all(isinstance(pair, list) and len(pair) == 2 and
+                                            all(isinstance(t, str) for t in pair) for pair in raw):
+        raise ScenarioError(f"{where} should be a list of [old, new] text pairs, e.g. "
+                            '[["        optimizer.step()\\n", ""]]')
+    return tuple((old, new) for old, new in raw)
 
 
 def _grading(raw: dict, checks: list[str], path: Path) -> Grading:

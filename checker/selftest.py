@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from checker.pristine import bug_problems
 from checker.scenario import Scenario, ScenarioError, discover, load, variant_source
 from checker.verdict import InputError
 from checker.verify import verify
@@ -75,7 +76,7 @@ def metadata_problems(scenario: Scenario) -> list[str]:
     problems += [f"{field} still holds the scaffold's TODO text" for field, value in _texts(scenario)
                  if "TODO" in value.en or "TODO" in value.zh]
     problems += [problem for probe in scenario.custom_probes for problem in custom_probe_problems(probe)]
-    return problems
+    return problems + bug_problems(scenario)
 
 
 def _texts(scenario: Scenario):

@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 import json
-import os
 
 import click
 
-from checker.cli import exits_cleanly, lang_option
+from checker.cli import exits_cleanly, lang_option, shown_path
 
 
-def _relative(path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+def catalogue(lang: str) -> list[dict]:
+    """Each scenario in catalogue order with your progress; its solution's path only once you have solved it."""
+    from checker import progress
+    from checker.scenario import load_all
+
+    rows = []
+    for scenario in load_all():
+        done = progress.summary(scenario.id)
+        shown = {"solution": shown_path(scenario.solution_path)} if done["solved"] else {}
+        rows.append({"id": scenario.id, "title": scenario.title.get(lang), "buggy": shown_path(scenario.buggy_path),
+                     **shown, **done})
+    return rows
 
 
 @click.command("list")
@@ -21,19 +27,20 @@ def _relative(path) -> str:
 @lang_option
 @exits_cleanly
 def command(as_json, lang):
-    """The scenarios, with their buggy script, solution, and your progress."""
-    from checker import progress
-    from checker.scenario import load_all
+    """The scenarios, with their buggy script and your progress; a solution is shown once you have solved it."""
     from reference.i18n import detect_lang
 
     lang = detect_lang(lang)
-    rows = [{"id": s.id, "title": s.title.get(lang), "buggy": _relative(s.buggy_path),
-             "solution": _relative(s.solution_path), **progress.summary(s.id)} for s in load_all()]
+    rows = catalogue(lang)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     from rich.console import Console
 
+    from checker.messages import text
     from checker.render import scenario_table
 
-    Console().print(scenario_table(rows, lang))
+    console = Console()
+    console.print(scenario_table(rows, lang))
+    console.print(text("list", "summary", lang, solved=sum(row["solved"] for row in rows), total=len(rows)),
+                  emoji=False, markup=False)

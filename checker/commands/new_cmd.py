@@ -43,6 +43,7 @@ def command(scenario_id, from_solution, folder, model, force):
         else f"{SCENARIOS_ENV}={folder} "
     click.echo(f"""
 Next:
-  1. Put the bug into {made.buggy} (keep {made.solution} correct; the diff is the lesson).
+  1. Put the bug into {made.buggy} (keep {made.solution} correct; the diff is the lesson), and declare it as
+     `bug` in {made.metadata}: the replacements that turn the solution into it (`checker reset` restores from them).
   2. Fill in the TODOs of {made.metadata}: texts in en and zh, the probes that catch the bug, variants.
   3. Prove it: {env}checker selftest {scenario_id}""")

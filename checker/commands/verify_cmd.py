@@ -11,10 +11,13 @@ from checker.cli import exits_cleanly, lang_option
 
 
 def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, timeout, as_json, launcher=None) -> bool:
-    """Verify once, print the verdict (rich or JSON), record progress; return whether it passed."""
+    """Verify once, print the verdict (rich or JSON), record progress (a pass of the solution itself, or of a copy
+    of it, is not yours and does not count as solved); return whether it passed."""
     from rich.console import Console
 
     from checker import isolation, progress
+    from checker.messages import text
+    from checker.pristine import is_solution_copy
     from checker.render import print_verdict
     from checker.scenario import find
     from checker.verify import verify
@@ -37,13 +40,15 @@ def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, time
     finally:
         if status_text:
             status_text.stop()
-    if verdict.passed:
-        progress.mark_solved(verdict.scenario)
+    scenario = find(verdict.scenario)
+    solved = verdict.passed and not is_solution_copy(path, scenario)  # the solution itself passes, but is not yours
+    if solved:
+        progress.mark_solved(scenario.id)
     if as_json:
-        click.echo(json.dumps(verdict.to_dict(), ensure_ascii=False))
+        click.echo(json.dumps({**verdict.to_dict(), "counts_as_solved": solved}, ensure_ascii=False))
     else:
-        explanation = find(verdict.scenario).explanation.get(lang)
-        print_verdict(Console(), verdict, explanation)
+        note = text("ui", "solution_copy", lang) if verdict.passed and not solved else ""
+        print_verdict(Console(), verdict, scenario.explanation.get(lang), note)
     return verdict.passed
 
 
