@@ -42,7 +42,9 @@ def main():
 
     \b
     quiz list                             the banks, their sizes and your progress
-    quiz run tensors                      answer a bank interactively (hint, skip, quit)
+    quiz run tensors                      answer a bank: resumes at the first unsolved question
+    quiz run tensors --restart            ask every question again
+    quiz review tensors                   ask again only what you got wrong
     quiz run tensors --answers a.toml --json   grade an answers file
     quiz show autograd second_backward    one question
     quiz validate                         instructors: prove every answer with live torch

@@ -1,6 +1,9 @@
 """Grading: an answer to a question becomes an Outcome, judged by live torch through the worker."""
 from __future__ import annotations
 
+import ast
+from dataclasses import replace
+
 from quizzes import answers
 from quizzes.answers import AnswerError
 from quizzes.live import LiveRun, make_job, program_for, read_reply
@@ -53,24 +56,62 @@ class Engine:
         if answer is None or (isinstance(answer, str) and not answer.strip()):
             return self.outcome(question, False, "skipped", text("reason", "skipped", self.lang))
         try:
-            return _GRADERS[question.kind](self, question, answer)
+            outcome = _GRADERS[question.kind](self, question, answer)
         except AnswerError as error:
-            return self.outcome(question, False, "invalid", text("reason", error.key, self.lang, **error.detail))
+            return self.outcome(question, False, "invalid", self.format_problem(error))
+        note = None if outcome.correct else misconception(question, answer)
+        return replace(outcome, note=note.get(self.lang)) if note else outcome
+
+    def format_problem(self, error: AnswerError) -> str:
+        """Why an answer could not be graded, and, for a near miss, what the student probably meant."""
+        detail = dict(error.detail)
+        if "form_key" in detail:
+            detail["form"] = text("format", detail.pop("form_key"), self.lang)
+        return text("reason", error.key, self.lang, **detail)
 
     def outcome(self, question: Question, correct: bool, status: str, message: str = "",
                 run: LiveRun | None = None) -> Outcome:
         """An Outcome that carries the canonical answer, and what live torch printed if it ran."""
         return Outcome(question_id=question.id, correct=correct, status=status, expected=self.expected(question),
-                       message=message, output=run.output if run else "", shown=run.shown if run else "")
+                       message=message, output=run.output if run else "", shown=run.shown if run else "",
+                       trial=run.trial if run and not correct else 0)
 
     def from_run(self, question: Question, run: LiveRun) -> Outcome:
         """Grade from a live check: passed or not, or why it could not finish (timeout, crash, flood)."""
         if run.status == "done":
             message = "" if run.passed else text("reason", run.reason, self.lang, **run.detail)
+            if run.trial and not run.passed and run.reason != "not_random":  # right on the example only
+                where = text("reason", "hidden_trial", self.lang, n=run.trial, total=question.trials,
+                             inputs=run.inputs or "-")
+                message = f"{where} {message}".strip()
             return self.outcome(question, run.passed, "correct" if run.passed else "wrong", message, run)
         values = {"seconds": f"{self.bank.timeout_for(question):g}", "exit": run.problem, "problem": run.problem}
         status = "error" if run.status == "flood" else run.status
         return self.outcome(question, False, status, text("reason", run.status, self.lang, **values), run)
+
+
+def misconception(question: Question, answer):
+    """The note on the misconception behind a declared wrong answer, when `answer` is that answer (as code: the
+    same program, whatever its spacing and comments); else None."""
+    key = _answer_key(question, answer)
+    for wrong, note in zip(question.wrong, question.notes):
+        if note is not None and key is not None and _answer_key(question, wrong) == key:
+            return note
+    return None
+
+
+def _answer_key(question: Question, answer):
+    """A form of an answer in which two ways of writing the same answer are equal; None if it does not parse."""
+    try:
+        if question.kind == "choice":
+            return answers.parse_choice(list(answer) if isinstance(answer, tuple) else answer, len(question.options))
+        if question.kind == "order":
+            return answers.parse_order(list(answer) if isinstance(answer, tuple) else answer, len(question.steps))
+        if question.kind == "predict":
+            return answers.parse_prediction(_as_text(answer))
+        return ast.dump(ast.parse(str(answer).strip()))
+    except (AnswerError, SyntaxError, ValueError):
+        return None
 
 
 def _mnist_root(bank_id: str) -> str:
@@ -92,8 +133,10 @@ def _grade_predict(engine: Engine, question: Question, answer) -> Outcome:
     run = engine.prediction(question)
     if run.status != "done":
         return engine.from_run(question, run)
-    parsed = answers.parse_prediction(_as_text(answer))
-    correct = answers.matches(run.value, parsed, question.tolerance)
+    written = _as_text(answer)
+    correct = answers.accepts(run.value, written, question.tolerance)
+    if not correct:
+        answers.check_readable(run.value, written)  # a near miss is asked again, not marked wrong
     return engine.outcome(question, correct, "correct" if correct else "wrong", run=run)
 
 

@@ -1,6 +1,7 @@
 """Jobs for the worker, built from a bank's question and an answer, and the worker's reply read back as a LiveRun."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from quizzes.model import BLANK, Bank, Question
@@ -19,6 +20,8 @@ class LiveRun:
     output: str = ""
     problem: str = ""  # broken: what failed; crashed: how the process ended
     seconds: float = 0.0
+    trial: int = 0  # the hidden trial that failed (0: the visible setup)
+    inputs: str = ""  # that trial's hidden inputs, described
 
 
 def setup_sources(bank: Bank, question: Question) -> list[list[str]]:
@@ -27,11 +30,14 @@ def setup_sources(bank: Bank, question: Question) -> list[list[str]]:
 
 
 def make_job(bank: Bank, question: Question, mode: str, program: str, context: dict) -> dict:
-    """A job the worker can run: the setup, then the program in mode predict, check or run."""
+    """A job the worker can run: the setup, then the program in mode predict, check or run. A check also runs on
+    the question's hidden trials, each seeded afresh here, so no two gradings see the same inputs."""
+    trials = [secrets.randbits(31) for _ in range(question.trials)] if mode == "check" else []
     return {"mode": mode, "setup": setup_sources(bank, question), "program": program,
             "program_name": "<answer>" if mode == "check" else f"<{question.id}>",
             "check": vars(question.check) if question.check else None,
-            "expression_target": question.kind == "code", "timeout_s": bank.timeout_for(question),
+            "expression_target": question.kind == "code", "inputs": question.inputs, "trials": trials,
+            "timeout_s": bank.timeout_for(question),
             "globals": context.get("globals", {}), "lang": context.get("lang", "en")}
 
 
@@ -60,4 +66,5 @@ def read_reply(reply: dict) -> LiveRun:
         return LiveRun(status="broken", output=output, problem=report.get("error", "?"), seconds=seconds)
     return LiveRun(status="done", passed=bool(report.get("passed")), reason=report.get("reason", ""),
                    detail=report.get("detail", {}), value=report.get("value"), shown=report.get("shown", ""),
-                   output=output, seconds=seconds)
+                   output=output, seconds=seconds, trial=int(report.get("trial", 0)),
+                   inputs=str(report.get("inputs", "")))

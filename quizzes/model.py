@@ -29,6 +29,7 @@ class Check:
     predicate: str = ""  # an expression over `value` and the setup's names; true (or no AssertionError) passes
     rtol: float = 1e-5
     atol: float = 1e-8
+    random: bool = False  # the value must change with the hidden trials' seeds: a fixed value is not random
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,12 @@ class Question:
     answer: tuple | str | None = None  # choice: letters; order: step numbers; code/fill: source; predict: None
     accept: tuple = ()  # other answers that must be accepted (checked by `quiz validate`)
     wrong: tuple = ()  # known wrong answers that must be rejected (checked by `quiz validate`)
+    notes: tuple = ()  # per wrong answer: the misconception behind it (a Text), or None
     check: Check | None = None
     evidence: str = ""  # choice: code that shows, in live torch, the fact the answer rests on
     tolerance: float = 1e-3  # predict: relative tolerance for numbers
+    inputs: str = ""  # code/fill/order: hidden inputs, run after the setup in each hidden trial (seeded `rng`)
+    trials: int = 0  # code/fill/order: how many hidden trials follow the visible setup
     timeout_s: float = 0.0  # 0: the bank's
 
 
@@ -82,6 +86,8 @@ class Outcome:
     message: str = ""  # why it is wrong, in the student's language where it is ours
     output: str = ""  # what live torch printed
     shown: str = ""  # the repr of the value that was checked
+    note: str = ""  # the misconception behind a declared wrong answer, when the student gave one
+    trial: int = 0  # the hidden trial that failed (0: the visible setup)
 
     def to_dict(self) -> dict:
         data = {"id": self.question_id, "correct": self.correct, "status": self.status}
@@ -89,6 +95,10 @@ class Outcome:
             data["expected"] = self.expected
             if self.message:
                 data["message"] = self.message
+            if self.note:
+                data["note"] = self.note
+            if self.trial:
+                data["hidden_trial"] = self.trial
         return data
 
 

@@ -45,12 +45,32 @@ def record(bank_id: str, outcome: Outcome) -> None:
     _save(data)
 
 
-def record_run(result: RunResult, finished: bool) -> None:
+def record_run(result: RunResult, finished: bool, whole_bank: bool = True) -> None:
+    """Remember a run's score. A run that answered nothing is not recorded, and the best run over the whole bank
+    is kept beside the last: stopping early never overwrites a better score."""
+    answered = [o for o in result.outcomes if o.status != "unasked"]
+    if not any(o.status != "skipped" for o in answered):
+        return
     data = load()
-    _bank_entry(data, result.bank)["last_run"] = {
-        "score": result.score, "max_score": len(result.outcomes), "finished": finished,
-        "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    entry = _bank_entry(data, result.bank)
+    run = {"score": result.score, "asked": len(answered), "max_score": len(result.outcomes), "finished": finished,
+           "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    entry["last_run"] = run
+    best = entry.get("best_run")
+    if whole_bank and (not isinstance(best, dict) or run["score"] > best.get("score", -1)):
+        entry["best_run"] = run
     _save(data)
+
+
+def solved_ids(bank: Bank) -> set[str]:
+    questions = load().get("banks", {}).get(bank.id, {}).get("questions", {})
+    return {q.id for q in bank.questions if questions.get(q.id, {}).get("solved")}
+
+
+def missed_ids(bank: Bank) -> set[str]:
+    """Questions answered (or skipped) at least once and never answered correctly."""
+    questions = load().get("banks", {}).get(bank.id, {}).get("questions", {})
+    return {q.id for q in bank.questions if q.id in questions and not questions[q.id].get("solved")}
 
 
 def summary(bank: Bank) -> dict:
@@ -60,4 +80,4 @@ def summary(bank: Bank) -> dict:
     ids = {q.id for q in bank.questions}
     return {"solved": sum(1 for k, v in questions.items() if k in ids and v.get("solved")),
             "answered": sum(1 for k in questions if k in ids), "total": len(bank.questions),
-            "last_run": entry.get("last_run")}
+            "last_run": entry.get("last_run"), "best_run": entry.get("best_run")}

@@ -53,6 +53,8 @@ def print_outcome(console: Console, question: Question, outcome: Outcome, lang: 
         console.print(f"[yellow]{escape(text('ui', 'skipped', lang))}[/]")
     else:
         console.print(f"[bold red]{escape(text('ui', 'wrong', lang))}[/]  {escape(outcome.message)}")
+    if outcome.note:
+        console.print(f"[magenta]{escape(text('ui', 'note', lang, note=outcome.note))}[/]")
     if not outcome.correct and outcome.expected:
         expected = text("ui", "expected", lang, expected="")
         console.print(f"[bold]{escape(expected)}[/]")
@@ -88,17 +90,26 @@ def result_table(result: RunResult, lang: str) -> Table:
     return table
 
 
+def progress_bar(done: int, total: int, width: int = 12) -> RichText:
+    """A bar of block characters: readable in colour, without colour, and in a log."""
+    filled = round(width * done / total) if total else 0
+    return RichText.assemble(("█" * filled, "green"), ("░" * (width - filled), "dim"))
+
+
 def bank_table(rows: list[dict], lang: str) -> Table:
+    """The banks with a progress bar each: questions solved so far, and the best run over a whole bank."""
     table = Table()
-    for column in ("bank", "title", "questions", "kinds", "progress"):
-        table.add_column(column)
+    for column in ("bank", "title", "progress", "", "best"):
+        table.add_column(text("ui", f"column_{column or 'solved'}", lang), no_wrap=column != "title")
     for row in rows:
         if row.get("error"):
             table.add_row(row["id"], "[red]schema error[/]", "", "", "")
             continue
-        done = text("ui", "progress", lang, correct=row["solved"], total=row["questions"]) if row["answered"] \
-            else text("ui", "not_started", lang)
-        table.add_row(row["id"], escape(row["title"]), str(row["questions"]), row["kinds"], escape(done))
+        bar = progress_bar(row["solved"], row["questions"])
+        done = text("ui", "progress", lang, correct=row["solved"], total=row["questions"])
+        best = row.get("best_run") or {}
+        table.add_row(row["id"], escape(row["title"]), bar, escape(done),
+                      f"{best['score']}/{best['max_score']}" if best else "-")
     return table
 
 

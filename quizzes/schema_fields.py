@@ -6,7 +6,7 @@ from pathlib import Path
 
 from quizzes.model import Check, Text
 
-CHECK_KEYS = {"compare", "target", "expected", "predicate", "rtol", "atol"}
+CHECK_KEYS = {"compare", "target", "expected", "predicate", "rtol", "atol", "random"}
 COMPARES = ("equal", "allclose", "shape", "dtype", "predicate")
 
 
@@ -89,7 +89,7 @@ def parse_check(raw: dict, where: Where) -> Check:
             code(raw, key, PrefixedWhere(where, "check."), mode="eval")
     return Check(compare=compare, target=raw["target"].strip(), expected=raw.get("expected", "").strip(),
                  predicate=raw.get("predicate", "").strip(), rtol=float(raw.get("rtol", 1e-5)),
-                 atol=float(raw.get("atol", 1e-8)))
+                 atol=float(raw.get("atol", 1e-8)), random=get(raw, "random", bool, where, False))
 
 
 class PrefixedWhere(Where):

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from quizzes.answers import AnswerError, parse_choice
 from quizzes.model import BLANK, Text
-from quizzes.schema_fields import Where, code, get, parse_check, text
+from quizzes.schema_fields import Where, code, get, no_unknown, parse_check, text
 
 KIND_KEYS = {
     "choice": {"options", "answer", "multiple", "code", "evidence"},
     "predict": {"code", "tolerance"},
-    "code": {"answer", "accept", "check", "code"},
-    "fill": {"code", "answer", "accept", "check"},
-    "order": {"steps", "code", "answer", "accept", "check"},
+    "code": {"answer", "accept", "check", "code", "inputs", "trials"},
+    "fill": {"code", "answer", "accept", "check", "inputs", "trials"},
+    "order": {"steps", "code", "answer", "accept", "check", "inputs", "trials"},
 }
+MAX_TRIALS = 10
 REQUIRED = {"choice": ("options", "answer", "evidence"), "predict": ("code",), "code": ("answer", "check"),
             "fill": ("code", "answer", "check"), "order": ("steps", "code", "answer", "check")}
 LETTERS = "abcdefgh"
@@ -19,16 +20,42 @@ LETTERS = "abcdefgh"
 
 def parse_kind(kind: str, raw: dict, where: Where) -> dict:
     """The kind-specific Question fields, as keyword arguments."""
-    fields = {"wrong": _wrong(raw, where)}
+    answers, notes = _wrong(raw, where)
+    raw = {**raw, "wrong": answers}
+    fields = {"wrong": tuple(tuple(w) if isinstance(w, list) else w for w in answers), "notes": notes}
     fields.update(_PARSERS[kind](raw, where))
     return fields
 
 
-def _wrong(raw: dict, where: Where) -> tuple:
+def _wrong(raw: dict, where: Where) -> tuple[list, tuple]:
+    """The declared wrong answers, each written as the answer itself or as a table with the misconception behind
+    it: { answer = "b = a @ a", note.en = "...", note.zh = "..." }. Returns the answers and their notes."""
     wrong = get(raw, "wrong", list, where)
     if not wrong:
         raise where.fail("wrong", "list at least one known wrong answer; `quiz validate` proves it is rejected")
-    return tuple(tuple(w) if isinstance(w, list) else w for w in wrong)
+    answers, notes = [], []
+    for index, item in enumerate(wrong):
+        field = f"wrong[{index}]"
+        if isinstance(item, dict):
+            no_unknown(item, {"answer", "note"}, where, f"{field}.", "a wrong answer")
+            if "answer" not in item:
+                raise where.fail(f"{field}.answer", "is missing; write the wrong answer itself there")
+            answers.append(item["answer"])
+            notes.append(text({field: item["note"]}, field, where) if "note" in item else None)
+        else:
+            answers.append(item)
+            notes.append(None)
+    return answers, tuple(notes)
+
+
+def _hidden_inputs(raw: dict, where: Where) -> dict:
+    """`inputs`: code run after the setup in each hidden trial, with torch and `rng` seeded by the trial's secret
+    seed; `trials`: how many hidden trials (3 when inputs are given)."""
+    inputs = code(raw, "inputs", where, "")
+    trials = get(raw, "trials", int, where, 3 if inputs.strip() else 0)
+    if not 0 <= trials <= MAX_TRIALS:
+        raise where.fail("trials", f"should be between 0 and {MAX_TRIALS}")
+    return {"inputs": inputs, "trials": trials}
 
 
 def _choice(raw: dict, where: Where) -> dict:
@@ -80,7 +107,7 @@ def _predict(raw: dict, where: Where) -> dict:
 def _code_kind(raw: dict, where: Where) -> dict:
     return {"answer": get(raw, "answer", str, where), "accept": _strings(raw, "accept", where),
             "wrong": _strings(raw, "wrong", where), "check": _check(raw, where),
-            "code": get(raw, "code", str, where, "")}
+            "code": get(raw, "code", str, where, ""), **_hidden_inputs(raw, where)}
 
 
 def _fill(raw: dict, where: Where) -> dict:
@@ -101,7 +128,8 @@ def _order(raw: dict, where: Where) -> dict:
     answers["accept"] = tuple(_permutation(a, len(steps), where, f"accept[{i}]")
                               for i, a in enumerate(get(raw, "accept", list, where, [])))
     answers["wrong"] = tuple(_permutation(w, len(steps), where, f"wrong[{i}]") for i, w in enumerate(raw["wrong"]))
-    return {**answers, "steps": tuple(s.strip() for s in steps), "code": template, "check": _check(raw, where)}
+    return {**answers, "steps": tuple(s.strip() for s in steps), "code": template, "check": _check(raw, where),
+            **_hidden_inputs(raw, where)}
 
 
 def _permutation(value, count: int, where: Where, field: str) -> tuple[int, ...]:
@@ -118,7 +146,11 @@ def _strings(raw: dict, key: str, where: Where) -> tuple[str, ...]:
 
 
 def _check(raw: dict, where: Where):
-    return parse_check(get(raw, "check", dict, where), where)
+    check = parse_check(get(raw, "check", dict, where), where)
+    if check.random and not raw.get("trials", 3 if str(raw.get("inputs", "")).strip() else 0):
+        raise where.fail("check.random", "needs hidden trials (trials = 2 or more): randomness shows only as "
+                                         "values that change from one seed to the next")
+    return check
 
 
 _PARSERS = {"choice": _choice, "predict": _predict, "code": _code_kind, "fill": _fill, "order": _order}

@@ -2,7 +2,9 @@
 answers file. Progress is saved after every answer, so stopping anywhere loses nothing."""
 from __future__ import annotations
 
+import codeop
 import sys
+import warnings
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
@@ -38,13 +40,33 @@ def grade_all(engine: Engine, bank: Bank, answers: dict) -> RunResult:
     return result
 
 
-def run_interactive(engine: Engine, bank: Bank, console, lang: str) -> int:
-    """Ask every question in turn; return the exit status."""
+def plan(bank: Bank, mode: str) -> tuple[list[Question], str]:
+    """The questions to ask and a message key saying why: `run` resumes at the first unsolved question and asks
+    the unsolved ones from there; `restart` asks them all; `review` asks again only those answered wrong."""
+    if mode == "restart":
+        return list(bank.questions), ""
+    if mode == "review":
+        missed = progress.missed_ids(bank)
+        return [q for q in bank.questions if q.id in missed], "review" if missed else "nothing_to_review"
+    solved = progress.solved_ids(bank)
+    pending = [q for q in bank.questions if q.id not in solved]
+    if not pending:
+        return [], "all_solved"
+    return pending, "resume" if solved else ""
+
+
+def run_interactive(engine: Engine, bank: Bank, console, lang: str, mode: str = "run") -> int:
+    """Ask the planned questions in turn (see `plan`); return the exit status."""
+    questions, notice = plan(bank, mode)
+    if notice:
+        _print_notice(console, bank, questions, notice, lang)
+    if not questions:
+        return 0
     outcomes: list[Outcome] = []
     code = 0
     try:
-        for number, question in enumerate(bank.questions, 1):
-            console.print(render.question_panel(bank, question, number, lang))
+        for question in questions:
+            console.print(render.question_panel(bank, question, bank.questions.index(question) + 1, lang))
             outcome = _ask(engine, question, console, lang)
             outcomes.append(outcome)
             progress.record(bank.id, outcome)
@@ -54,13 +76,33 @@ def run_interactive(engine: Engine, bank: Bank, console, lang: str) -> int:
     except KeyboardInterrupt:
         console.print(f"\n[yellow]{text('ui', 'interrupted', lang)}[/]")
         code = EXIT_INTERRUPTED
-    finished = len(outcomes) == len(bank.questions)
-    unanswered = [Outcome(q.id, False, "skipped") for q in bank.questions[len(outcomes):]]
-    result = RunResult(bank=bank.id, outcomes=tuple(outcomes + unanswered))  # the score is out of the whole bank
-    progress.record_run(result, finished=finished)
-    console.print(f"[bold]{render.score_line(result, lang)}[/]")
-    console.print(f"[dim]{text('ui', 'saved', lang, path=progress.progress_path())}[/]")
+    finished = len(outcomes) == len(questions)
+    unasked = [Outcome(q.id, False, "unasked") for q in questions[len(outcomes):]]
+    progress.record_run(RunResult(bank=bank.id, outcomes=tuple(outcomes + unasked)), finished=finished,
+                        whole_bank=len(questions) == len(bank.questions))
+    _print_summary(console, bank, outcomes, lang)
     return code
+
+
+def _print_notice(console, bank: Bank, questions: list[Question], notice: str, lang: str) -> None:
+    """Where this run starts, and why: resuming, reviewing, or nothing left to ask."""
+    first = questions[0] if questions else None
+    values = {"bank": bank.id, "total": len(bank.questions), "count": len(questions),
+              "solved": len(progress.solved_ids(bank)), "id": first.id if first else "",
+              "n": bank.questions.index(first) + 1 if first else 0}
+    console.print(f"[cyan]{escape(text('ui', notice, lang, **values))}[/]")
+
+
+def _print_summary(console, bank: Bank, outcomes: list[Outcome], lang: str) -> None:
+    """This run's score (out of what was asked), the bank's progress, and where it is saved."""
+    if outcomes:
+        result = RunResult(bank=bank.id, outcomes=tuple(outcomes))
+        console.print(f"[bold]{render.score_line(result, lang)}[/]")
+    else:
+        console.print(f"[bold]{escape(text('ui', 'nothing_answered', lang))}[/]")
+    console.print(escape(text("ui", "bank_progress", lang, bank=bank.id, solved=len(progress.solved_ids(bank)),
+                              total=len(bank.questions))))
+    console.print(f"[dim]{text('ui', 'saved', lang, path=progress.progress_path())}[/]")
 
 
 def _ask(engine: Engine, question: Question, console, lang: str) -> Outcome:
@@ -107,13 +149,33 @@ def read_reply(console, question: Question, lang: str, bank_id: str) -> tuple:
 
 
 def _read_block(console, first: str, lang: str, bank_id: str) -> str:
+    """Lines of code until an empty line ends a complete program: inside an open bracket or block (`def f():`
+    with no body yet, a blank line between two methods), reading goes on; one more empty line ends an indented
+    block. Code that cannot parse ends at the first empty line, and its SyntaxError is graded."""
     lines = [first]
-    while lines[-1].strip() or len(lines) == 1 and not first.strip():
+    while not (not lines[-1].strip() and block_ended(lines)):
         try:
             lines.append(_input(console, f"[dim]{text('ui', 'more', lang)}[/] ", lang, bank_id))
         except StopQuiz:
             break  # stdin ended inside the block: grade what was typed; the next read will stop the quiz
     return "\n".join(lines).strip("\n")
+
+
+def block_ended(lines: list[str]) -> bool:
+    """Whether the empty line just typed (the last of `lines`) ends the answer."""
+    written = [line for line in lines if line.strip()]
+    if not written:
+        return False  # nothing typed yet
+    try:
+        with warnings.catch_warnings():  # a SyntaxWarning is the grader's to show, once, not the prompt's
+            warnings.simplefilter("ignore")
+            complete = codeop.compile_command("\n".join(lines).strip("\n"), "<answer>", "exec") is not None
+    except (SyntaxError, ValueError, OverflowError):
+        return True  # it will not parse however it goes on: grade it and show the error
+    if not complete:
+        return False
+    inside_block = written[-1][:1] in (" ", "\t")
+    return not inside_block or (len(lines) >= 2 and not lines[-2].strip())
 
 
 def _read_file(name: str, console, lang: str) -> str | None:

@@ -49,11 +49,11 @@ def _check_predict(engine: Engine, question: Question) -> tuple[list[str], int]:
         return [f"the snippet could not run ({run.status}: {run.problem or run.output[-300:]})"], 1
     expected = answers.format_expected(run.value)
     problems = []
-    if not answers.matches(run.value, answers.parse_prediction(expected), question.tolerance):
+    if not answers.accepts(run.value, expected, question.tolerance):
         problems.append(f"the live value {run.shown!r} cannot be written as an answer; ask for its shape, "
                         "dtype or one element instead")
     for wrong in question.wrong:
-        if answers.matches(run.value, answers.parse_prediction(wrong), question.tolerance):
+        if answers.accepts(run.value, wrong, question.tolerance):
             problems.append(f"declared wrong answer {wrong!r} is accepted: the live value is {expected}")
     return problems, 1
 
@@ -71,17 +71,25 @@ def _check_choice(engine: Engine, question: Question) -> tuple[list[str], int]:
 
 
 def _check_program(engine: Engine, question: Question) -> tuple[list[str], int]:
+    """Right answers pass every trial; wrong ones fail. A code question must prove that its hidden inputs matter:
+    one of its wrong answers passes on the example shown and is caught only by a hidden trial."""
     problems = []
     for label, answer in [("canonical answer", question.answer)] + [("accepted answer", a) for a in question.accept]:
         outcome = engine.grade(question, _from_bank(answer))
         if not outcome.correct:
             problems.append(f"{label} {_show(answer)} is rejected: {outcome.message}")
+    caught_by_hidden = False
     for wrong in question.wrong:
         outcome = engine.grade(question, _from_bank(wrong))
         if outcome.correct:
             problems.append(f"declared wrong answer {_show(wrong)} is accepted")
         elif outcome.status == "broken":
             problems.append(f"declared wrong answer {_show(wrong)} could not be judged: {outcome.message}")
+        caught_by_hidden = caught_by_hidden or outcome.trial > 0
+    if question.kind == "code" and not caught_by_hidden:
+        problems.append("no declared wrong answer is caught by the hidden inputs: declare `inputs` (and `trials`) "
+                        "and a wrong answer that is right on the example shown but wrong on other inputs, such "
+                        "as a constant that matches the example")
     return problems, 1 + len(question.accept) + len(question.wrong)
 
 

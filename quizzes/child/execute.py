@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import random
+import sys
 import traceback
 
 from quizzes.child.compare import compare
@@ -14,20 +16,101 @@ _UNSET = object()
 
 def run_job(job: dict) -> dict:
     """The report of one job: how far it got (phase) and what the check, the prediction or the run found."""
+    if job["mode"] == "check":
+        return _check_trials(job)
+    namespace, failure = _namespace(job)
+    if failure:
+        return failure
+    if job["mode"] == "predict":
+        return _predict(job["program"], namespace)
+    failure = run_source(job["program"], job["program_name"], namespace)
+    return {"phase": "done", "passed": failure is None, "reason": "error" if failure else "",
+            "detail": {"error": failure} if failure else {}}
+
+
+def _namespace(job: dict, seed: int | None = None) -> tuple[dict, dict | None]:
+    """The names the program runs with: the bank's and the question's setup, then, for a hidden trial, the
+    question's `inputs` with torch and `rng` seeded by the trial's seed. A failure here is the bank's."""
     lang = job.get("lang", "en")
     namespace = {"__name__": "__quiz__", "__builtins__": builtins, **job.get("globals", {}),
                  "say": lambda en, zh: zh if lang == "zh" else en}  # bank helpers word their asserts in both
     for name, source in job["setup"]:
         failure = run_source(source, name, namespace)
         if failure:
-            return {"phase": "setup", "error": f"{name}: {failure}"}
-    if job["mode"] == "predict":
-        return _predict(job["program"], namespace)
-    if job["mode"] == "run":
-        failure = run_source(job["program"], job["program_name"], namespace)
-        return {"phase": "done", "passed": failure is None, "reason": "error" if failure else "",
-                "detail": {"error": failure} if failure else {}}
-    return _check(job, namespace)
+            return namespace, {"phase": "setup", "error": f"{name}: {failure}"}
+    if seed is not None:
+        sys.modules["torch"].manual_seed(seed)
+        namespace["rng"] = random.Random(seed)
+        before = set(namespace)
+        failure = run_source(job.get("inputs", ""), "<hidden inputs>", namespace)
+        if failure:
+            return namespace, {"phase": "setup", "error": f"<hidden inputs>: {failure}"}
+        namespace["__hidden__"] = sorted(set(namespace) - before | _rebound(job.get("inputs", "")))
+    return namespace, None
+
+
+def _rebound(source: str) -> set:
+    """The names an `inputs` snippet assigns (it usually rebinds the setup's own names)."""
+    names = set()
+    for node in ast.walk(ast.parse(source or "pass")):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def _check_trials(job: dict) -> dict:
+    """Check the program on the question's visible setup, then on each hidden trial; the first failure decides.
+    With `random` set, the values of all trials must not all be equal: a fixed value is not random."""
+    seeds = [None] + list(job.get("trials", []))
+    values, shown = [], None
+    for index, seed in enumerate(seeds):
+        namespace, failure = _namespace(job, seed)
+        if failure:
+            return failure
+        report = _check(job, namespace)
+        if report["phase"] != "done" or not report["passed"]:
+            if index and report["phase"] == "done":
+                report["trial"] = index
+                report["inputs"] = _describe_inputs(namespace)
+            return report
+        values.append(report.pop("_value", None))
+        shown = shown or report  # the student sees the value from the visible setup
+    if job["check"].get("random") and len(values) > 1 and _all_equal(values):
+        return {"phase": "done", "passed": False, "reason": "not_random", "detail": {}, "trial": len(values) - 1,
+                "shown": shown.get("shown", "")}
+    return shown
+
+
+def _describe_inputs(namespace: dict) -> str:
+    """The hidden inputs of a failed trial, as a student can read them: a tensor by its shape and dtype."""
+    torch = sys.modules["torch"]
+    parts = []
+    for name in namespace.get("__hidden__", []):
+        if name.startswith("_") or name == "rng" or name not in namespace:
+            continue
+        value = namespace[name]
+        if isinstance(value, torch.Tensor):
+            parts.append(f"{name}: shape {tuple(value.shape)}, {value.dtype}")
+        elif isinstance(value, (int, float, bool, str)):
+            parts.append(f"{name} = {safe_repr(value, 60)}")
+        else:
+            parts.append(f"{name}: {type(value).__name__}")
+    return "; ".join(parts)
+
+
+def _all_equal(values: list) -> bool:
+    torch = sys.modules["torch"]
+    first = values[0]
+    for value in values[1:]:
+        try:
+            if isinstance(first, torch.Tensor) and isinstance(value, torch.Tensor):
+                if first.shape != value.shape or not torch.equal(first.cpu(), value.cpu()):
+                    return False
+            elif not bool(first == value):
+                return False
+        except Exception:
+            return False
+    return True
 
 
 def run_source(source: str, filename: str, namespace: dict) -> str | None:
@@ -82,7 +165,17 @@ def _check(job: dict, namespace: dict) -> dict:
     except BaseException as error:  # the student's value misbehaved under comparison (a property that raises...)
         failure = ("error", {"error": _one_line(error, "")})
     reason, detail = failure if failure else ("", {})
-    return {"phase": "done", "passed": failure is None, "reason": reason, "detail": detail, "shown": safe_repr(value)}
+    report = {"phase": "done", "passed": failure is None, "reason": reason, "detail": detail,
+              "shown": safe_repr(value)}
+    if failure is None and job["check"].get("random"):
+        report["_value"] = _kept(value)
+    return report
+
+
+def _kept(value):
+    """A copy of a checked value, to compare across trials (a tensor the next trial cannot change)."""
+    torch = sys.modules["torch"]
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
 
 
 def _run_program(job: dict, namespace: dict):

@@ -15,15 +15,20 @@ from quizzes.cli import banks_dir_option, exits_cleanly, lang_option
 @click.option("--answers", "answers_path", type=click.Path(path_type=Path),
               help="Grade the answers in this file instead of asking (see below).")
 @click.option("--json", "as_json", is_flag=True, help="With --answers: print one JSON object with the results.")
+@click.option("--restart", is_flag=True, help="Ask every question from the first, solved or not.")
 @lang_option
 @banks_dir_option
 @exits_cleanly
-def command(bank_id, answers_path, as_json, lang, banks_dir):
+def command(bank_id, answers_path, as_json, restart, lang, banks_dir):
     """Answer the questions of BANK, checked by live torch.
 
     Interactively: type an answer at the prompt, or `hint`, `skip` or `quit`. Code answers end with an empty
-    line; `@file.py` reads an answer from a file. Each answer is followed by the explanation and what live torch
-    printed; your progress is saved as you go.
+    line (two inside an indented block: a class keeps going across the blank lines between its methods);
+    `@file.py` reads an answer from a file. Each answer is followed by the explanation and what live torch
+    printed; your progress is saved as you go. A run starts at the first question you have not solved and asks
+    the unsolved ones; --restart asks them all, and `quiz review BANK` asks again only those you got wrong.
+    An answer that is not in a form we can read (`torch.flaot32`, `(4, 8`) is not graded: you are asked again,
+    with a guess at what you meant.
 
     Non-interactively: --answers FILE grades a TOML or JSON table that maps question ids to answers:
 
@@ -52,7 +57,7 @@ def command(bank_id, answers_path, as_json, lang, banks_dir):
         raise InputError("json_needs_answers")
     if answers_path is not None:
         sys.exit(_grade_file(bank, answers_path, as_json, lang))
-    sys.exit(_interactive(bank, lang))
+    sys.exit(interactive(bank, lang, "restart" if restart else "run"))
 
 
 def _grade_file(bank, answers_path: Path, as_json: bool, lang: str) -> int:
@@ -74,7 +79,8 @@ def _grade_file(bank, answers_path: Path, as_json: bool, lang: str) -> int:
     return 0
 
 
-def _interactive(bank, lang: str) -> int:
+def interactive(bank, lang: str, mode: str) -> int:
+    """Ask the questions that `mode` plans (run, restart or review) at the terminal."""
     from rich.console import Console
 
     from quizzes.engine import Engine
@@ -83,4 +89,4 @@ def _interactive(bank, lang: str) -> int:
 
     worker = shared()
     worker.start()  # torch imports in the background while the student reads the first question
-    return run_interactive(Engine(bank, worker, lang), bank, Console(), lang)
+    return run_interactive(Engine(bank, worker, lang), bank, Console(), lang, mode)

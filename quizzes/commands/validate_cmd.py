@@ -10,16 +10,19 @@ from quizzes.cli import banks_dir_option, exits_cleanly
 
 
 @click.command("validate")
-@click.argument("bank_id", metavar="[BANK]", required=False)
+@click.argument("bank_ids", metavar="[BANK]...", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every bank and question.")
 @banks_dir_option
 @exits_cleanly
-def command(bank_id, as_json, banks_dir):
-    """Instructors: check banks against live torch.
+def command(bank_ids, as_json, banks_dir):
+    """Instructors: check banks (all of them, or those named) against live torch.
 
     For every question: the bank file follows the schema; the canonical answer (and every `accept`) is accepted
-    by running it; every declared `wrong` answer is rejected; a predict snippet's live value can be written as an
-    answer; a choice question's evidence holds. Exit code: 0 all passed, 1 a check failed, 2 unknown bank.
+    by running it, on the example shown and on every hidden input; every declared `wrong` answer is rejected; a
+    code question has a wrong answer that only its hidden inputs catch (proof that they matter); a predict
+    snippet's live value can be written as an answer; a choice question's evidence holds. Hidden inputs are drawn
+    afresh on every run, so running it twice also tests them twice. Exit code: 0 all passed, 1 a check failed,
+    2 unknown bank.
     """
     from quizzes.messages import InputError
     from quizzes.schema import banks_dir as resolve
@@ -28,9 +31,10 @@ def command(bank_id, as_json, banks_dir):
     from quizzes.worker import shared
 
     paths = discover(resolve(banks_dir))
-    if bank_id is not None and bank_id not in paths:
-        raise InputError("unknown_bank", bank=bank_id, known=", ".join(paths) or "(none)")
-    chosen = [paths[bank_id]] if bank_id else list(paths.values())
+    for bank_id in bank_ids:
+        if bank_id not in paths:
+            raise InputError("unknown_bank", bank=bank_id, known=", ".join(paths) or "(none)")
+    chosen = [paths[bank_id] for bank_id in dict.fromkeys(bank_ids)] if bank_ids else list(paths.values())
     worker = shared()
     worker.start()
     with _progress(not as_json) as on_question:

@@ -17,7 +17,8 @@ from quizzes.schema import default_banks_dir, discover, load
 from quizzes.worker import shared
 from tests.conftest import REPO, run_python
 
-MINIMUM_SIZES = {"tensors": 12, "autograd": 20, "dataloader": 8, "cnn": 8, "training": 10, "spot_the_bug": 6}
+MINIMUM_SIZES = {"tensors": 12, "autograd": 20, "dataloader": 8, "cnn": 8, "training": 10, "spot_the_bug": 6,
+                 "modules": 10}
 
 
 def mnist_available() -> bool:

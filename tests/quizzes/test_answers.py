@@ -1,9 +1,13 @@
 """Reading students' answers: predictions in the forms people write them, choice letters and step orders."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from quizzes.answers import AnswerError, format_expected, matches, parse_choice, parse_order, parse_prediction
+from quizzes.answers import (AnswerError, accepts, check_readable, format_expected, matches, parse_choice,
+                             parse_order, parse_prediction, readings)
+from quizzes.normalise import FORMS
 
 SHAPE = {"kind": "shape", "value": [2, 4, 4]}
 DTYPE = {"kind": "dtype", "value": "torch.float32"}
@@ -50,3 +54,47 @@ def test_choice_letters_and_step_orders():
     for bad in ("1 2", "1 1 2", "a b c", [1, 2, 4]):
         with pytest.raises(AnswerError):
             parse_order(bad, 3)
+
+
+@pytest.mark.parametrize("form, kind, examples", FORMS, ids=[form[0] for form in FORMS])
+def test_every_declared_form_reads_as_its_value(form, kind, examples):
+    """The table in quizzes/normalise.py is the reference students are shown; each example must read as declared."""
+    for written, reading in examples:
+        assert reading in readings(written), (form, written, readings(written))
+
+
+@pytest.mark.parametrize("written, meant, form", [
+    ("torch.flaot32", "torch.float32", "dtype"), ("(4, 8", "(4, 8)", "shape"), ("4 by 8", "(4, 8)", "shape"),
+    ("runtime error", "RuntimeError", "error"), ("Nnoe", "None", "word"), ("tru", "True", "word"),
+    ("tensor([1, 2", "tensor([1, 2])", "brackets"),
+])
+def test_a_near_miss_is_not_graded_but_gets_a_guess(written, meant, form):
+    with pytest.raises(AnswerError) as raised:
+        check_readable(SHAPE, written)
+    assert raised.value.key == "did_you_mean" and raised.value.detail == {"answer": meant, "form_key": form}
+
+
+def test_text_that_reads_as_nothing_is_asked_again_and_real_answers_are_graded():
+    with pytest.raises(AnswerError) as raised:
+        check_readable(SHAPE, "no idea really")
+    assert raised.value.key == "unreadable"
+    for answer in ("(4, 8)", "gpu", "torch.float64", "3", "ValueError"):
+        check_readable(SHAPE, answer)  # readable: graded right or wrong, never asked again
+    check_readable({"kind": "str", "value": "x"}, "any text at all")
+
+
+def test_readings_that_would_be_unfair_or_dangerous_are_not_taken():
+    assert readings("9**9**9") == [("text", "9**9**9")]  # bounded arithmetic: no stall
+    assert not accepts({"kind": "shape", "value": [4, 8]}, "4*8")  # 32, not a shape
+    assert not accepts({"kind": "number", "value": 48, "integer": True}, "4,8")  # a pair, not forty-eight
+    assert accepts({"kind": "shape", "value": [4, 8]}, "4,8")
+    assert not accepts({"kind": "object", "type": "DivBackward1"}, "MulBackward0")
+    assert accepts({"kind": "object", "type": "DivBackward1"}, "DivBackward0")
+
+
+def test_the_docs_show_every_declared_form_in_both_languages():
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    for name in ("quizzes.md", "quizzes.zh-CN.md"):
+        page = (docs / name).read_text(encoding="utf-8")
+        missing = [written for _, _, examples in FORMS for written, _ in examples if f"`{written}`" not in page]
+        assert not missing, (name, missing)

@@ -66,7 +66,8 @@ def test_closed_stdin_ends_cleanly_and_says_to_use_answers(tmp_path):
     assert time.monotonic() - started < 60
     assert result.returncode == 2, result.stdout + result.stderr
     assert "--answers FILE" in result.stderr and "Traceback" not in result.stdout + result.stderr
-    assert "Score: 0/" in result.stdout and (tmp_path / "state" / "quiz" / "progress.json").is_file()
+    assert "Nothing answered this time" in result.stdout and "Score: 0/" not in result.stdout
+    assert not (tmp_path / "state" / "quiz" / "progress.json").exists()  # nothing answered: no score overwritten
 
 
 def test_interactive_run_on_piped_stdin_scores_and_saves_progress(tmp_path, canonical_answers):

@@ -11,7 +11,7 @@ from quizzes.schema import load
 from tests.quizzes.conftest import invoke, quiz, requires_mnist, write_answers
 from tests.quizzes.test_banks_schema import write_bank
 
-BANKS = ["tensors", "autograd", "dataloader", "cnn", "training",
+BANKS = ["tensors", "autograd", "dataloader", "cnn", "training", "modules",
          pytest.param("spot_the_bug", marks=requires_mnist)]
 
 
