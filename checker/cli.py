@@ -53,7 +53,7 @@ def main():
     For instructors:
     checker selftest                          prove every scenario and variant
     checker new ID --dir my_course            scaffold a scenario (see docs/authoring.md)
-    checker grade DIR --scenario ID           grade a class: JSON, CSV, Gradescope
+    checker grade DIR --scenario ID           grade a class: JSON, CSV, Gradescope, HTML report
     """
 
 

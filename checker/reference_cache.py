@@ -1,4 +1,5 @@
-"""Reference accuracy per scenario budget: computed once by running the solution like a submission, then cached.
+"""Reference accuracy per scenario budget, and the solution's training curves: computed once by running the solution
+like a submission, then cached. An entry from before curves were kept is computed again, once.
 
 The cache key is the scenario, the solution's hash, the budget, the data, the device and the torch version.
 """
@@ -27,26 +28,26 @@ def cache_key(scenario, data_kind: str, device: str) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
 
 
-def reference_accuracy(scenario, data_kind: str, device: str, compute: Callable[[], float]) -> float:
-    """The cached reference accuracy, computing and storing it on first use."""
+def reference_result(scenario, data_kind: str, device: str, compute: Callable[[], tuple]) -> tuple:
+    """(accuracy, curves as a dict or None): cached, or computed by `compute()` and stored on first use."""
     path = torchdrill_home() / CACHE_FILE
     key = cache_key(scenario, data_kind, device)
     with _locks_lock:
         key_lock = _locks.setdefault(key, threading.Lock())
     with key_lock:  # threads of one process (a grading pool) compute each reference once
         cache = _read(path)
-        if key in cache:
-            return float(cache[key]["accuracy"])
-        accuracy = compute()
-        _store(path, key, scenario, accuracy, data_kind, device)
-    return accuracy
+        if key in cache and "curves" in cache[key]:
+            return float(cache[key]["accuracy"]), cache[key]["curves"]
+        accuracy, curves = compute()
+        _store(path, key, scenario, accuracy, curves, data_kind, device)
+    return accuracy, curves
 
 
-def _store(path, key: str, scenario, accuracy: float, data_kind: str, device: str) -> None:
+def _store(path, key: str, scenario, accuracy: float, curves, data_kind: str, device: str) -> None:
     with _locks_lock:
         cache = _read(path)  # another thread or process may have written meanwhile
-        cache[key] = {"scenario": scenario.id, "accuracy": accuracy, "data": data_kind, "device": device,
-                      "computed": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        cache[key] = {"scenario": scenario.id, "accuracy": accuracy, "curves": curves, "data": data_kind,
+                      "device": device, "computed": time.strftime("%Y-%m-%dT%H:%M:%S")}
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{time.monotonic_ns()}.partial")
         partial.write_text(json.dumps(cache, indent=1, sort_keys=True))

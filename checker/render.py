@@ -32,8 +32,9 @@ def _shown(untrusted: str) -> str:
     return escape(clean(untrusted))
 
 
-def print_verdict(console: Console, verdict: Verdict, explanation: str = "", note: str = "") -> None:
-    """The verdict, check by check; `note` is one more line of ours at the end (a solution that passed, ...)."""
+def print_verdict(console: Console, verdict: Verdict, explanation: str = "", note: str = "", plot: bool = True) -> None:
+    """The verdict, check by check, then the training curves (unless `plot` is off); `note` is one more line of
+    ours at the end (a solution that passed, ...)."""
     lang = verdict.lang
 
     def say(markup) -> None:
@@ -60,12 +61,24 @@ def print_verdict(console: Console, verdict: Verdict, explanation: str = "", not
     elif not verdict.passed and verdict.output.strip() and verdict.status in ("crashed", "timeout"):
         tail = "\n".join(clean(verdict.output).strip().splitlines()[-15:])
         say(Panel(Text(tail), title=text("ui", "output", lang), border_style="dim"))
+    if plot and verdict.curves:
+        print_curves(console, verdict.curves, lang)
     if verdict.passed and explanation:
         say(Panel(escape(explanation), border_style="green"))
     elif not verdict.passed:
         say(f"[dim]{escape(text('ui', 'hint_more', lang, id=verdict.scenario))}[/]")
     if note:
         say(f"[yellow]{escape(note)}[/]")
+
+
+def print_curves(console: Console, curves: dict, lang: str) -> None:
+    """The compact loss chart (student against reference), the accuracy per epoch, and the bug signature."""
+    from checker.plot_text import chart_lines
+
+    for line in chart_lines(curves, lang):
+        console.print(Text(line, style="dim"), emoji=False)
+    if curves.get("signature"):
+        console.print(Text(f"→ {curves['signature']}", style="yellow"), emoji=False)
 
 
 def print_source(console: Console, code: str) -> None:

@@ -53,6 +53,7 @@ class TraceResult:
     error_where: str = ""
     output: str = ""
     isolation: str = ""
+    curves: dict | None = None  # {"student": the loss per step, "signature"}: a picture, not a finding
 
     @property
     def clean(self) -> bool:
@@ -233,7 +234,21 @@ def _result(run, prepared: Prepared, max_steps: int, lang: str) -> TraceResult:
             continue
         result.findings.append(_finding(prepared, kind, finding, lang, sources))
     result.findings.sort(key=lambda f: (f.path, f.cell or 0, f.line or 0, f.code))
+    result.curves = _curves(done, run, lang)
     return result
+
+
+def _curves(done: dict, run, lang: str) -> dict | None:
+    """The loss per step the child recorded, checked for shape, with its bug signature (growing, blowing up)."""
+    from checker import curves
+    from checker.messages import text
+
+    student = None if run.tampered else curves.from_report(done.get("curves"))
+    if student is None or not student.loss:
+        return None
+    found = curves.signature(student, None)
+    return {"student": student.to_dict(), "reference": None,
+            "signature": text("curve", found[0], lang, **found[1]) if found else ""}
 
 
 def _finding(prepared: Prepared, kind: str, raw: dict, lang: str, sources: dict) -> TraceFinding:

@@ -37,6 +37,7 @@ class Verdict:
     traceback: str = ""
     output: str = ""
     isolation: str = "process"  # the boundary the script ran behind: "bubblewrap" (the OS) or "process"
+    curves: dict | None = None  # {"student", "reference", "signature"}: pictures only, never evidence for a check
 
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]

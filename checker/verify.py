@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from checker import evaluate, rules, sandbox, tamper
+from checker import curves, evaluate, rules, sandbox, tamper
 from checker.messages import text
 from checker.scenario import Scenario
 from checker.submission import read_submission, scenario_for
@@ -35,29 +36,48 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     status = on_status or (lambda message: None)
     from checker import reference_cache
 
-    def compute_reference() -> float:
+    def compute_reference() -> tuple:
         status(text("ui", "reference_running", lang))
-        return solution_accuracy(scenario, device, data_kind, data_root, timeout_s, launcher)
+        return solution_result(scenario, device, data_kind, data_root, timeout_s, launcher)
 
-    reference = reference_cache.reference_accuracy(scenario, data_kind, device, compute_reference)
+    reference, reference_curves = reference_cache.reference_result(scenario, data_kind, device, compute_reference)
     status(text("ui", "running", lang))
     run = run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device, data_kind,
                      data_root, timeout_s, launcher=launcher)
     warm.join()
     hits = rules.run(submission.tree, scenario.lints)
-    return assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
-                    time.perf_counter() - started, timeout_s, tamper.tamper_hits(submission.tree))
+    verdict = assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
+                       time.perf_counter() - started, timeout_s, tamper.tamper_hits(submission.tree))
+    return with_curves(verdict, run, reference_curves)
 
 
-def solution_accuracy(scenario: Scenario, device: str, data_kind: str, data_root: str | None,
-                      timeout_s: float | None, launcher=None) -> float:
-    """The scenario's solution, run exactly like a submission (without probes), evaluated by the parent."""
+def solution_result(scenario: Scenario, device: str, data_kind: str, data_root: str | None,
+                    timeout_s: float | None, launcher=None) -> tuple[float, dict | None]:
+    """The scenario's solution, run exactly like a submission (without probes), evaluated by the parent: its
+    accuracy, and its training curves (for the pictures)."""
     run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(), [], device,
                      data_kind, data_root, timeout_s, launcher=launcher)
+    done = run.first("done") or {}
     accuracy, why_not = _measured_accuracy(run, scenario, data_kind, data_root)
     if accuracy is None:  # never cache a failure as a figure
         raise ReferenceFailed(f"the reference solution of {scenario.id!r} did not run: {why_not}\n{run.output[-2000:]}")
-    return accuracy
+    reference_curves = curves.from_report(done.get("curves"))
+    return accuracy, reference_curves.to_dict() if reference_curves else None
+
+
+def with_curves(verdict: Verdict, run, reference_curves: dict | None) -> Verdict:
+    """The verdict with the student's and the reference's training curves, and the bug signature the student's
+    curve shows, if any. A run that tampered with its report keeps no curves."""
+    done = {} if run.tampered else (run.first("done") or {})
+    student = curves.from_report(done.get("curves"))
+    reference = curves.from_dict(reference_curves)
+    if student is None and reference is None:
+        return verdict
+    found = curves.signature(student, reference)
+    signature = text("curve", found[0], verdict.lang, **found[1]) if found else ""
+    return replace(verdict, curves={"student": student.to_dict() if student else None,
+                                    "reference": reference.to_dict() if reference else None,
+                                    "signature": signature})
 
 
 def _prepare_evaluation(data_kind: str, data_root: str | None) -> None:

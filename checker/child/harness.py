@@ -104,6 +104,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     import torch
 
     from checker.child import posthoc
+    from checker.child.curves import CurveRecorder
     from checker.child.probes import ProbeSet
 
     torch_save, nn_module = torch.save, torch.nn.Module  # taken before the script can replace them
@@ -129,6 +130,8 @@ def run(spec: dict, reporter: Reporter) -> None:
     if needs_runtime_probes(spec["probes"]):  # with none asked for (the reference run), no hook at all
         wrap_entry_points(module, names, probes)
         probes.install()
+    curves = CurveRecorder(spec["data_root"], spec["device"])  # outermost: its evaluation is outside every scope
+    curves.install(module, names.get("train"))
     began = time.perf_counter()
     try:
         model = getattr(module, names["main"])()
@@ -136,6 +139,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     except BaseException as error:
         return crash("main", error)
     finally:
+        curves.remove()  # first: the patches come off in the reverse order they went on
         probes.remove()
     train_s = time.perf_counter() - began
     if not isinstance(model, nn_module):
@@ -159,7 +163,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     reporter.send("findings", findings=[f.__dict__ for f in findings])
     reporter.send("done", train_s=train_s, model_calls=probes.model_calls, optimizer_steps=probes.optimizer_steps,
                   steps_outside_train=probes.steps_outside_train, train_calls=probes.train_calls,
-                  eval_model_calls=probes.eval_model_calls)
+                  eval_model_calls=probes.eval_model_calls, curves=curves.series())
 
 
 def set_budget(spec: dict, module, torch) -> None:

@@ -25,6 +25,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     except ImportError:
         pass
 
+    from checker.child.curves import CurveRecorder
     from checker.child.trace_probes import TraceProbes, TraceStop, _error_line
 
     reporter.send("started", import_s=time.perf_counter() - started)
@@ -36,6 +37,8 @@ def run(spec: dict, reporter: Reporter) -> None:
     os.chdir(spec["cwd"])
     status, error, error_at = "finished", "", (None, None)
     probes.install()
+    curves = CurveRecorder(None, "cpu")  # the loss per step only: an arbitrary script has no train() to time epochs
+    curves.install(None, None)
     began = time.perf_counter()
     try:
         runpy.run_path(script, run_name="__main__")
@@ -48,6 +51,7 @@ def run(spec: dict, reporter: Reporter) -> None:
         status, error = "crashed", "".join(traceback.format_exception_only(type(raised), raised)).strip()[-2000:]
         error_at = _error_line(raised, probes.user_dirs) or (None, None)
     finally:
+        curves.remove()
         probes.remove()
     seconds = time.perf_counter() - began
     try:
@@ -55,7 +59,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     except Exception as failed:  # noqa: BLE001 (a judgment that fails must not hide the run's other findings)
         reporter.send("probe_error", error=repr(failed)[:500])
     reporter.send("done", status=status, seconds=seconds, error=error, error_file=error_at[0],
-                  error_line=error_at[1], **probes.summary())
+                  error_line=error_at[1], curves=curves.series(), **probes.summary())
 
 
 def main() -> None:

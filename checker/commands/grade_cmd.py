@@ -19,6 +19,9 @@ from checker.cli import exits_cleanly, lang_option
 @click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Write one row per student to this CSV file.")
 @click.option("--gradescope", "gradescope_out", type=click.Path(path_type=Path),
               help="Write Gradescope's results.json per student into this folder (FOLDER/STUDENT/results.json).")
+@click.option("--report", "report_out", type=click.Path(path_type=Path),
+              help="Write the class report to this HTML file: score histogram, pass rate of each check, the most "
+                   "common failures and every student, in one self-contained page (no network).")
 @click.option("--timeout", type=float, help="Wall-clock limit per submission in seconds (default: the scenario's).")
 @click.option("--fresh", is_flag=True,
               help="Start a new process per submission instead of pre-started warm workers (slower).")
@@ -27,8 +30,8 @@ from checker.cli import exits_cleanly, lang_option
                    "determined student).")
 @lang_option
 @exits_cleanly
-def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, timeout, fresh, allow_weak_isolation,
-            lang):
+def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, report_out, timeout, fresh,
+            allow_weak_isolation, lang):
     """Grade a class: every submission in SUBMISSIONS (one file or one folder per student) against a scenario.
 
     Each submission runs in its own sandbox with the same limits and timeout as `checker verify`; a bad or
@@ -39,6 +42,7 @@ def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, t
     \b
     checker grade submissions/ --scenario zero_grad --csv grades.csv --gradescope results/
     checker grade submissions/ --scenario zero_grad --json - > grades.json
+    checker grade submissions/ --scenario zero_grad --report class.html
 
     Exit code: 0 when every submission was graded, 1 when the grader itself failed on some, 2 for bad input.
     """
@@ -57,10 +61,14 @@ def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, t
     if gradescope_out is not None and gradescope_out.suffix == ".json" and len(entries) > 1:
         raise InputError(f"--gradescope {gradescope_out}: a results.json holds one submission; give a folder, "
                          "and each student's results.json is written inside it")
-    ensure_reference(scenario, timeout)
-    grades = _grade_with_progress(entries, scenario, jobs or default_jobs(), not fresh, detect_lang(lang),
-                                  timeout, grade_all)
+    if report_out is not None:
+        _check_writable(report_out, "--report")
+    _, reference_curves = ensure_reference(scenario, timeout)
+    lang = detect_lang(lang)
+    grades = _grade_with_progress(entries, scenario, jobs or default_jobs(), not fresh, lang, timeout, grade_all)
     _write_outputs(grades, scenario, json_out, csv_out, gradescope_out)
+    if report_out is not None:
+        _write_report(grades, scenario, report_out, lang, reference_curves)
     sys.exit(1 if any(g.status == ERROR for g in grades) else 0)
 
 
@@ -105,3 +113,32 @@ def _write_outputs(grades, scenario, json_out, csv_out, gradescope_out) -> None:
     for label, path in (("JSON", json_out), ("CSV", csv_out), ("Gradescope", gradescope_out)):
         if path is not None and str(path) != "-":
             click.echo(f"{label}: {path}", err=True)
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse a path that cannot take the file now, before the class is graded rather than after."""
+    from checker.verdict import InputError
+
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a folder; give the file to write, such as {path / 'class.html'}")
+    above = next((p for p in path.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise InputError(f"{option} {path}: {above} is a file, not a folder")
+    probe = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise InputError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
+
+
+def _write_report(grades, scenario, path: Path, lang: str, reference_curves: dict | None) -> None:
+    from checker.grading.report_html import write_report
+    from checker.verdict import InputError
+
+    try:
+        write_report(grades, scenario, path, lang, reference_curves)
+    except OSError as error:
+        raise InputError(f"--report {path}: cannot write it ({error.strerror or error})") from None
+    click.echo(f"Report: {path}", err=True)

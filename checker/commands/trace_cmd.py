@@ -22,9 +22,10 @@ from checker.cli import exits_cleanly, lang_option
               help="A folder outside the script's own that it reads (read-only); repeat for more.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--show-output", is_flag=True, help="Print what the script printed (its start and its end).")
+@click.option("--no-plot", is_flag=True, help="Leave out the chart of the training loss per step.")
 @lang_option
 @exits_cleanly
-def command(script, script_args, max_steps, timeout, memory_mb, data_dirs, fmt, show_output, lang):
+def command(script, script_args, max_steps, timeout, memory_mb, data_dirs, fmt, show_output, no_plot, lang):
     """Run your own training script under the checker's probes and report the training bugs it shows.
 
     \b
@@ -72,6 +73,10 @@ def command(script, script_args, max_steps, timeout, memory_mb, data_dirs, fmt, 
             where = f.path if f.cell is None else f"{f.path}:cell_{f.cell}"
             click.echo(f"{where}:{f.line or '?'}: {f.code} {f.message}")
         click.echo(summary(result, lang), err=True)
+        if result.curves and not no_plot:
+            from checker.render import print_curves
+
+            print_curves(console, result.curves, lang)
     sys.exit(0 if result.clean else 1)
 
 

@@ -10,7 +10,8 @@ import click
 from checker.cli import exits_cleanly, lang_option
 
 
-def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, timeout, as_json, launcher=None) -> bool:
+def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, timeout, as_json, launcher=None,
+                    plot: bool = True, plot_file: Path | None = None) -> bool:
     """Verify once, print the verdict (rich or JSON), record progress (a pass of the solution itself, or of a copy
     of it, is not yours and does not count as solved); return whether it passed."""
     from rich.console import Console
@@ -48,7 +49,11 @@ def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, time
         click.echo(json.dumps({**verdict.to_dict(), "counts_as_solved": solved}, ensure_ascii=False))
     else:
         note = text("ui", "solution_copy", lang) if verdict.passed and not solved else ""
-        print_verdict(Console(), verdict, scenario.explanation.get(lang), note)
+        print_verdict(Console(), verdict, scenario.explanation.get(lang), note, plot=plot)
+    if plot_file is not None:
+        from checker.plot_figure import write_figure
+
+        click.echo(text("ui", "plot_written", lang, path=write_figure(verdict, plot_file)), err=True)
     return verdict.passed
 
 
@@ -63,16 +68,27 @@ def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, time
               help="subset: the embedded 10,000/2,000 MNIST images; full: all 70,000 (see `python -m reference --help`).")
 @click.option("--data-root", help="A torchvision MNIST root for --data full.")
 @click.option("--timeout", type=float, help="Wall-clock limit in seconds (default: the scenario's budget).")
+@click.option("--no-plot", is_flag=True, help="Leave out the chart of your training loss against the reference's.")
+@click.option("--plot", "plot_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write a figure of the curves to this .png or .svg file (needs matplotlib: "
+                   "pip install 'torchdrill[plots]').")
 @exits_cleanly
-def command(path, scenario_id, as_json, lang, device, data, data_root, timeout):
+def command(path, scenario_id, as_json, lang, device, data, data_root, timeout, no_plot, plot_file):
     """Verify your fix of a buggy example.
 
     Runs the script in a sandboxed child process on the scenario's budget, checks with runtime probes that the
     specific bug is gone, and measures the trained model's test accuracy against the reference solution's.
+    Below the checks, a few lines chart your training loss against the reference's (--no-plot leaves them out;
+    --json carries the series instead), with one line naming a known bug signature when the curve shows one.
 
     Exit code: 0 fixed, 1 not fixed (including a crash or a timeout), 2 a problem with the input.
     """
     from reference.i18n import detect_lang
 
-    passed = verify_and_show(path, scenario_id, detect_lang(lang), device, data, data_root, timeout, as_json)
+    if plot_file is not None:
+        from checker.plot_figure import check_target
+
+        check_target(plot_file)  # before the run: a missing matplotlib or a bad suffix should not cost a training
+    passed = verify_and_show(path, scenario_id, detect_lang(lang), device, data, data_root, timeout, as_json,
+                             plot=not no_plot, plot_file=plot_file)
     sys.exit(0 if passed else 1)

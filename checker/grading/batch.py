@@ -9,14 +9,14 @@ from checker.grading.unit import grade_entry
 from checker.scenario import Scenario
 
 
-def ensure_reference(scenario: Scenario, timeout_s: float | None = None) -> float:
-    """The scenario's reference accuracy, computed now if it is not cached, so that no submission waits for it
-    and a reference that cannot run stops the batch before it starts (ReferenceFailed, exit code 2)."""
+def ensure_reference(scenario: Scenario, timeout_s: float | None = None) -> tuple[float, dict | None]:
+    """The scenario's reference accuracy and curves, computed now if they are not cached, so that no submission
+    waits for them and a reference that cannot run stops the batch before it starts (ReferenceFailed, exit 2)."""
     from checker import reference_cache
-    from checker.verify import solution_accuracy
+    from checker.verify import solution_result
 
-    return reference_cache.reference_accuracy(
-        scenario, "subset", "cpu", lambda: solution_accuracy(scenario, "cpu", "subset", None, timeout_s))
+    return reference_cache.reference_result(
+        scenario, "subset", "cpu", lambda: solution_result(scenario, "cpu", "subset", None, timeout_s))
 
 
 def grade_all(entries: list[Entry], scenario: Scenario, jobs: int = 2, warm: bool = True, lang: str = "en",

@@ -35,11 +35,16 @@ class Grade:
     reference_accuracy: float | None
     duration_s: float
     message: str = ""  # for invalid and error: what was wrong
+    # The student's training curves, where the run reported them: {"loss": [[step, value], ...],
+    # "accuracy": [[epoch, value], ...]}, a value None where it was NaN or infinite.
+    curves: dict | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["checks"] = [asdict(c) for c in self.checks]
         data["duration_s"] = round(self.duration_s, 3)
+        if self.curves is None:
+            del data["curves"]
         return data
 
 
@@ -64,7 +69,7 @@ def from_verdict(verdict: Verdict, scenario: Scenario, student: str, submission:
     return Grade(student=student, submission=submission, scenario=scenario.id, status=verdict.status,
                  passed=verdict.passed, score=sum(c.points for c in checks), max_score=sum(c.max_points for c in checks),
                  checks=tuple(checks), accuracy=verdict.accuracy.student, reference_accuracy=verdict.accuracy.reference,
-                 duration_s=verdict.duration_s)
+                 duration_s=verdict.duration_s, curves=(verdict.curves or {}).get("student"))
 
 
 def without_run(scenario: Scenario, student: str, submission: str, status: str, message: str,

@@ -1,13 +1,15 @@
 """Grading a class: a mixed batch (fixed, wrong, hostile, timing out, unusable) through the real CLI, the files
-it writes for course platforms, and the per-submission unit run on its own."""
+it writes for course platforms and the class report, and the per-submission unit run on its own."""
 from __future__ import annotations
 
 import csv
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 from checker.scenario import find
+from tests.browser import dom_or_source, facts
 from tests.conftest import REPO, run_python
 
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
@@ -57,13 +59,14 @@ def make_class(folder: Path) -> dict[str, str]:
             "fay": "invalid", "gus": "timeout", "hal": "needs_review", "ivy": "not_fixed"}
 
 
-def test_a_mixed_batch_gets_every_verdict_right_and_writes_json_csv_and_gradescope(tmp_path):
+def test_a_mixed_batch_gets_every_verdict_right_and_writes_json_csv_gradescope_and_the_report(tmp_path):
     expected = make_class(tmp_path / "class")
     out = tmp_path / "out"
     done = run_python("-m", "checker", "grade", str(tmp_path / "class"), "--scenario", "zero_grad", "--jobs", "2",
                       # 30 s: the infinite loop waits it out, and a full run keeps room beside other tests' torch runs
                       "--timeout", "30", "--json", str(out / "grades.json"), "--csv", str(out / "grades.csv"),
-                      "--gradescope", str(out / "gradescope"), cwd=tmp_path, timeout=900)
+                      "--gradescope", str(out / "gradescope"), "--report", str(out / "class.html"), cwd=tmp_path,
+                      timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     grades = {g["student"]: g for g in json.loads((out / "grades.json").read_text())}
     assert {name: g["status"] for name, g in grades.items()} == expected
@@ -89,6 +92,15 @@ def test_a_mixed_batch_gets_every_verdict_right_and_writes_json_csv_and_gradesco
         results = json.loads((out / "gradescope" / name / "results.json").read_text())
         assert_gradescope_results(results)
         assert results["score"] == grade["score"]
+
+    # The class report, from the same grades: in Chromium where it is installed (always in CI).
+    assert f"Report: {out / 'class.html'}" in done.stderr
+    shown = facts(dom_or_source(out / "class.html"))
+    assert shown.students == sorted(expected) and shown.summary["submissions"] == str(len(expected))
+    assert {label: n for label, n in shown.bins.items() if n} == Counter(f"{g['score']:g}" for g in grades.values())
+    runs = sum(c["passed"] for g in grades.values() for c in g["checks"] if c["id"] == "runs")
+    assert shown.rates["runs"] == f"{runs}/{len(expected)} ({100 * runs / len(expected):.0f}%)"
+    assert shown.summary["fixed"] == f"2 / {len(expected)}"
 
 
 def test_the_unit_grades_one_submission_on_its_own(tmp_path):

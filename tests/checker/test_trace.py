@@ -3,7 +3,6 @@ found on the fixes and on correct scripts of our own, the budget reported, noteb
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
