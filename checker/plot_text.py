@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import math
 
+from rich.cells import cell_len
+
 from checker.messages import text
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 WIDTH = 48
 
 
-def chart_lines(curves: dict, lang: str, width: int = WIDTH) -> list[str]:
-    """The chart as plain lines (the renderer adds style); empty when there is no student loss to show."""
+def chart_lines(curves: dict, lang: str, width: int = WIDTH, fit: int | None = None) -> list[str]:
+    """The chart as plain lines (the renderer adds style); empty when there is no student loss to show. With
+    `fit`, the loss lines get fewer columns of steps so that they fit in that many terminal cells."""
+    lines = _loss_lines(curves, lang, width)
+    excess = max((cell_len(line) for line in lines), default=0) - fit if fit else 0
+    if excess > 0:
+        drawn = max(sum(char in BLOCKS or char == "×" for char in line) for line in lines)
+        lines = _loss_lines(curves, lang, max(8, drawn - excess))
+    accuracy = _accuracy_line(curves.get("student") or {}, curves.get("reference") or {}, lang) if lines else ""
+    return lines + ([accuracy] if accuracy else [])
+
+
+def _loss_lines(curves: dict, lang: str, width: int) -> list[str]:
+    """One line per curve: the student's loss, then the reference's, on one scale and one step axis."""
     student, reference = curves.get("student") or {}, curves.get("reference") or {}
     if not student.get("loss"):
         return []
@@ -26,15 +40,14 @@ def chart_lines(curves: dict, lang: str, width: int = WIDTH) -> list[str]:
     steps = max(points[-1][0] for _, points in series)
     width = max(1, min(width, steps))  # a short run gets one column per step, not gaps between them
     label = text("curve", "loss", lang)
-    names = max(len(name) for name, _ in series)
+    names = max(cell_len(name) for name, _ in series)
     lines = []
     for index, (name, points) in enumerate(series):
         line = _sparkline(points, steps, low, high, log, width)
         first, last = _first_last(points)
-        head = label if index == 0 else " " * len(label)
-        lines.append(f"{head}  {name.ljust(names)}  {line}  {first} → {last}")
-    lines.append(_accuracy_line(student, reference, lang))
-    return [line for line in lines if line]
+        head = label if index == 0 else " " * cell_len(label)
+        lines.append(f"{head}  {name}{' ' * (names - cell_len(name))}  {line}  {first} → {last}")
+    return lines
 
 
 def _sparkline(points: list, steps: int, low: float, high: float, log: bool, width: int) -> str:

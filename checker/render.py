@@ -75,7 +75,7 @@ def print_curves(console: Console, curves: dict, lang: str) -> None:
     """The compact loss chart (student against reference), the accuracy per epoch, and the bug signature."""
     from checker.plot_text import chart_lines
 
-    for line in chart_lines(curves, lang):
+    for line in chart_lines(curves, lang, fit=console.width):  # a narrow terminal: fewer columns, never wrapped
         console.print(Text(line, style="dim"), emoji=False)
     if curves.get("signature"):
         console.print(Text(f"→ {curves['signature']}", style="yellow"), emoji=False)

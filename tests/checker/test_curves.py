@@ -140,3 +140,15 @@ def test_trace_carries_the_loss_per_step():
     report = json.loads(result.stdout)
     loss = report["curves"]["student"]["loss"]
     assert loss and loss[-1][0] == report["backwards"] and all(v is None or v > 0 for _, v in loss)
+
+
+def test_the_chart_fits_a_narrow_terminal_instead_of_wrapping():
+    from rich.console import Console
+
+    from checker.render import print_curves
+
+    console = Console(width=72, record=True, color_system=None)
+    print_curves(console, {"student": REFERENCE.to_dict(), "reference": REFERENCE.to_dict(), "signature": ""}, "en")
+    lines = console.export_text().splitlines()
+    assert lines[0].startswith("training loss  you") and lines[1].lstrip().startswith("reference")
+    assert all(len(line) <= 72 for line in lines[:2]) and "→" in lines[0] and "→" in lines[1]
