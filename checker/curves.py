@@ -118,8 +118,7 @@ def _rebound(curves: Curves) -> dict | None:
     """Where a (smoothed) loss that had fallen climbed back most of the way: its lowest point in the first
     two thirds of the run, and an end at least 30% above it and above half-way back to the start."""
     values = [v for _, v in curves.loss]
-    window = max(1, len(values) // 20)
-    smooth = [_mean(values[max(0, i - window + 1):i + 1]) for i in range(len(values))]
+    smooth = _smoothed(values, len(values) // 20)
     lowest = min(range(len(smooth)), key=smooth.__getitem__)
     end = _mean(values[-max(1, len(values) // 10):])
     if lowest < 2 * len(smooth) // 3 and end > 1.3 * smooth[lowest] and end - smooth[lowest] > (smooth[0] - smooth[lowest]) / 2:
@@ -131,13 +130,18 @@ def _flat_from(curves: Curves, reference_end: float) -> int | None:
     """The step from which the (smoothed) loss stays within a twentieth of the way down to the reference's final loss
     of its own final value, when that is in the first half of the run: the loss stopped falling there."""
     values = [v for _, v in curves.loss]
-    window = max(1, len(values) // 10)
-    smooth = [_mean(values[max(0, i - window + 1):i + 1]) for i in range(len(values))]
+    smooth = _smoothed(values, len(values) // 10)
     margin = 0.05 * max(smooth[0] - reference_end, 1e-12)
     for index in range(len(smooth)):
         if all(abs(v - smooth[-1]) <= margin for v in smooth[index:]):
             return curves.loss[index][0] if index < len(smooth) // 2 else None
     return None
+
+
+def _smoothed(values: list[float], window: int) -> list[float]:
+    """Each value as the mean of the `window` values ending at it (at least itself)."""
+    window = max(1, window)
+    return [_mean(values[max(0, i - window + 1):i + 1]) for i in range(len(values))]
 
 
 def _mean(values: list[float]) -> float:

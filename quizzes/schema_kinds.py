@@ -105,9 +105,10 @@ def _predict(raw: dict, where: Where) -> dict:
 
 
 def _code_kind(raw: dict, where: Where) -> dict:
+    hidden = _hidden_inputs(raw, where)
     return {"answer": get(raw, "answer", str, where), "accept": _strings(raw, "accept", where),
-            "wrong": _strings(raw, "wrong", where), "check": _check(raw, where),
-            "code": get(raw, "code", str, where, ""), **_hidden_inputs(raw, where)}
+            "wrong": _strings(raw, "wrong", where), "check": _check(raw, where, hidden["trials"]),
+            "code": get(raw, "code", str, where, ""), **hidden}
 
 
 def _fill(raw: dict, where: Where) -> dict:
@@ -128,8 +129,9 @@ def _order(raw: dict, where: Where) -> dict:
     answers["accept"] = tuple(_permutation(a, len(steps), where, f"accept[{i}]")
                               for i, a in enumerate(get(raw, "accept", list, where, [])))
     answers["wrong"] = tuple(_permutation(w, len(steps), where, f"wrong[{i}]") for i, w in enumerate(raw["wrong"]))
-    return {**answers, "steps": tuple(s.strip() for s in steps), "code": template, "check": _check(raw, where),
-            **_hidden_inputs(raw, where)}
+    hidden = _hidden_inputs(raw, where)
+    return {**answers, "steps": tuple(s.strip() for s in steps), "code": template,
+            "check": _check(raw, where, hidden["trials"]), **hidden}
 
 
 def _permutation(value, count: int, where: Where, field: str) -> tuple[int, ...]:
@@ -145,10 +147,10 @@ def _strings(raw: dict, key: str, where: Where) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _check(raw: dict, where: Where):
+def _check(raw: dict, where: Where, trials: int):
     check = parse_check(get(raw, "check", dict, where), where)
-    if check.random and not raw.get("trials", 3 if str(raw.get("inputs", "")).strip() else 0):
-        raise where.fail("check.random", "needs hidden trials (trials = 2 or more): randomness shows only as "
+    if check.random and not trials:
+        raise where.fail("check.random", "needs hidden trials (trials = 1 or more): randomness shows only as "
                                          "values that change from one seed to the next")
     return check
 

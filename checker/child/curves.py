@@ -46,8 +46,11 @@ class CurveRecorder:
     def _watched_backward(self, original):
         @functools.wraps(original)
         def backward(tensor, *args, **kwargs):
-            if len(self.losses) < MAX_LOSSES and isinstance(tensor, torch.Tensor) and tensor.numel() == 1:
-                self.losses.append(tensor.detach().reshape(()))
+            try:
+                if len(self.losses) < MAX_LOSSES and isinstance(tensor, torch.Tensor) and tensor.numel() == 1:
+                    self.losses.append(tensor.detach().reshape(()))
+            except Exception:  # noqa: BLE001 (a loss we cannot keep costs a point of the curve, never the step)
+                pass
             return original(tensor, *args, **kwargs)
 
         return backward
@@ -95,7 +98,10 @@ class CurveRecorder:
     def series(self) -> dict:
         """The curves as plain lists: the loss averaged down to MAX_POINTS points [step, value] (None for a NaN or
         an infinity), the steps at the end of each epoch, and the accuracy per epoch [epoch, value]."""
-        values = [float(v) for v in torch.stack(self.losses).cpu().double()] if self.losses else []
+        try:
+            values = [float(v) for v in torch.stack(self.losses).cpu().double()] if self.losses else []
+        except Exception:  # noqa: BLE001 (losses on several devices, a broken torch.stack: no curve, still a report)
+            values = []
         return {"loss": downsample(values, MAX_POINTS), "epoch_steps": list(self.epoch_steps),
                 "accuracy": [[epoch, value] for epoch, value in enumerate(self.accuracy, 1)],
                 "eval_s": round(self.eval_s, 4)}

@@ -152,3 +152,28 @@ def test_the_chart_fits_a_narrow_terminal_instead_of_wrapping():
     lines = console.export_text().splitlines()
     assert lines[0].startswith("training loss  you") and lines[1].lstrip().startswith("reference")
     assert all(len(line) <= 72 for line in lines[:2]) and "→" in lines[0] and "→" in lines[1]
+
+
+def test_recording_never_breaks_the_students_training_or_the_report(monkeypatch):
+    """Curves are pictures: a loss the recorder cannot keep, or a script that broke torch.stack, costs the curve,
+    never the backward() it wraps nor the harness's report."""
+    import torch
+
+    from checker.child.curves import CurveRecorder
+
+    class Stubborn(torch.Tensor):  # a tensor subclass whose detach() fails
+        def detach(self):
+            raise RuntimeError("no detach here")
+
+    recorder = CurveRecorder(None, "cpu")
+    recorder.install(None, None)
+    try:
+        weight = torch.ones(2, requires_grad=True)
+        (weight * 2).sum().as_subclass(Stubborn).backward()
+        assert weight.grad.tolist() == [2.0, 2.0]
+        (weight * 3).sum().backward()
+    finally:
+        recorder.remove()
+    assert len(recorder.losses) == 1
+    monkeypatch.setattr(torch, "stack", lambda *args, **kwargs: 1 / 0)
+    assert recorder.series()["loss"] == []
