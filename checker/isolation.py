@@ -3,9 +3,16 @@
 Under bubblewrap the child sees a read-only view of just what it needs (the system's libraries, the Python
 install, the checker's child-side code and the reference data package without its solutions), its own folder,
 and nothing else: no project tree, no cache, no HOME, no other sandbox. It has its own mount, PID, network, IPC
-and user namespaces, no capabilities, and runs as `nobody` where the kernel allows it, so killing the sandbox
-kills everything it started and it can signal nothing outside. The process sandbox (audit hook, resource limits,
-process group) runs inside it either way, and alone where bubblewrap is missing.
+and UTS namespaces and no capabilities, so killing the sandbox kills everything it started and it can signal
+nothing outside. `/`, `/dev` and `/proc` are read-only; the only writable places are the run's folder and
+`/dev/shm`, two tmpfs whose sizes together make the run's disk cap.
+
+The child is never host root. Run by an ordinary user, bubblewrap maps that user to `nobody` in a user namespace
+of its own. Run by root (CI, a Docker autograder, a lab server), a user namespace would map the child to host
+uid 0, which owns every kernel tunable; so bubblewrap runs without one, keeps only CAP_SETUID and CAP_SETGID, and
+the child's Python is started through setpriv(1) as an unprivileged uid of its own (run_identity(): unique to the
+run, no groups, no capabilities, an empty bounding set; bubblewrap has set no_new_privs), so that not one line of
+Python runs as root. Where setpriv is missing, the first statement of our own bootstrap makes the same drop.
 
 TORCHDRILL_ISOLATION=process forces the process sandbox alone (for comparison in bench/); =bubblewrap makes a
 missing bubblewrap an error instead of a fallback.
@@ -13,6 +20,7 @@ missing bubblewrap an error instead of a fallback.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import shutil
 import site
@@ -30,6 +38,14 @@ SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
                 "/etc/group", "/etc/nsswitch.conf")
 NOBODY = "65534"
+USER_NAMESPACE = ("--unshare-user", "--uid", NOBODY, "--gid", NOBODY, "--unshare-all")
+# As root: every namespace but the user's, and just the two capabilities the child needs to drop to its own uid.
+AS_ROOT = ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+           "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID")
+RUN_UID_BASE = 2_000_000_000  # far above any account's uid: each run's own uid is taken from here
+SHM_SHARE = 4  # /dev/shm gets a quarter of the run's disk cap (at most SHM_MAX_MB); its folder, the rest
+SHM_MAX_MB = 256
+_run_numbers = itertools.count()
 
 
 class IsolationUnavailable(InputError):
@@ -48,8 +64,8 @@ def probe() -> tuple[str, tuple[str, ...], str]:
     if bwrap is None:
         return PROCESS, (), "bubblewrap (bwrap) is not installed"
     why = ""
-    for user in (("--unshare-user", "--uid", NOBODY, "--gid", NOBODY), ()):  # nobody where the kernel allows it
-        trial = [bwrap, *user, "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", *_system_binds(), "true"]
+    for user in ((AS_ROOT,) if os.geteuid() == 0 else (USER_NAMESPACE, ("--unshare-all",))):
+        trial = [bwrap, "--cap-drop", "ALL", *user, "--die-with-parent", *_system_binds(), "true"]
         try:
             done = subprocess.run(trial, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -60,6 +76,54 @@ def probe() -> tuple[str, tuple[str, ...], str]:
         why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
         why = why[0]
     return PROCESS, (), f"bubblewrap cannot create namespaces here ({why})"
+
+
+def run_identity() -> tuple[int, int] | None:
+    """The (uid, gid) a child drops to when the checker runs as root: unique to this run among the checker
+    processes of this machine (by pid, then by run), so that RLIMIT_NPROC counts this run's processes alone.
+    None when the checker is not root: the child then runs as the checker's own user."""
+    if os.geteuid() != 0:
+        return None
+    uid = RUN_UID_BASE + (os.getpid() % 4_000_000) * 16 + next(_run_numbers) % 16
+    return uid, uid
+
+
+def python_argv(code: str, identity: tuple[int, int] | None) -> list[str]:
+    """`python -I -c CODE` started as `identity` for good: no groups, real, effective and saved ids all changed,
+    no capabilities. Without an identity, as this process's own user."""
+    argv = [sys.executable, "-I", "-c", code]
+    if identity is None:
+        return argv
+    uid, gid = identity
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if setpriv:
+        return [setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--", *argv]
+    drop = (f"import os; os.setgroups([]); os.setresgid({gid}, {gid}, {gid}); os.setresuid({uid}, {uid}, {uid}); "
+            f"os.getresuid() == ({uid},) * 3 and os.getresgid() == ({gid},) * 3 or os._exit(70); ")
+    return [sys.executable, "-I", "-c", drop + code]
+
+
+def popen_identity(identity: tuple[int, int]) -> dict:
+    """subprocess.Popen's arguments that start a child as `identity` without bubblewrap (root's process sandbox),
+    once this Python is known to run as that uid; IsolationUnavailable when it cannot, rather than run as root."""
+    if not _can_start_python():
+        raise IsolationUnavailable(
+            f"the checker runs as root without bubblewrap, and submissions must never run as root: they would run "
+            f"as uid {identity[0]}, which cannot start {sys.executable} (a folder above it is private). "
+            f"{INSTALL_HINT[0].upper()}{INSTALL_HINT[1:]}, or run the checker as an ordinary user.")
+    return {"user": identity[0], "group": identity[1], "extra_groups": []}
+
+
+@functools.lru_cache(maxsize=1)
+def _can_start_python() -> bool:
+    """Whether a run's uid can start this Python (any of ours stands for all: none of them owns a file)."""
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", "pass"], user=RUN_UID_BASE, group=RUN_UID_BASE,
+                              extra_groups=[], capture_output=True, timeout=60, stdin=subprocess.DEVNULL, cwd="/")
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 def mode() -> str:
@@ -88,28 +152,50 @@ def fallback_notice() -> str:
 
 
 def wrap(argv: list[str], sandbox: Path, *, writable_mb: int | None, read_only: list[Path] = (),
-         writable: list[Path] = (), folders: list[Path] = (), symlinks: list[tuple[str, Path]] = ()) -> list[str]:
-    """`argv` run under bubblewrap in `sandbox`. With `writable_mb`, the sandbox is a fresh tmpfs of that size
-    holding empty `folders`, in which only `read_only` and `writable` (paths made by the parent) show the parent's
-    files, and `symlinks` (target, path inside it) point at them; without it, the parent's sandbox folder itself is
-    the writable folder."""
+         writable: list[Path] = (), folders: list[Path] = (), views: list[tuple[Path, Path]] = (),
+         symlinks: list[tuple[str, Path]] = ()) -> list[str]:
+    """`argv` run under bubblewrap in `sandbox`. With `writable_mb`, the sandbox is a fresh tmpfs holding empty
+    `folders`, in which only `read_only` and `writable` (paths made by the parent, at their own paths) and `views`
+    (a path, read-only, where the sandbox shows it) show the parent's files, and `symlinks` (target, path inside
+    it) are links; it and /dev/shm share `writable_mb`. Without it, the parent's sandbox folder itself is the
+    writable folder."""
     _, user, _ = probe()
-    command = [shutil.which("bwrap"), *user, "--unshare-all", "--die-with-parent", "--new-session",
-               "--cap-drop", "ALL", *_system_binds(), *_runtime_binds(), "--proc", "/proc", "--dev", "/dev",
-               *_gpu_binds()]
+    command = [shutil.which("bwrap"), "--cap-drop", "ALL", *user, "--die-with-parent", "--new-session",
+               *_system_binds(), *_runtime_binds(),
+               "--proc", "/proc", "--dev", "/dev", *_gpu_binds()]
+    shm_mb = min(SHM_MAX_MB, (writable_mb or 1024) // SHM_SHARE)
+    command += ["--perms", "01777", "--size", str(shm_mb * 1024 * 1024), "--tmpfs", "/dev/shm"]
     if writable_mb is None:
-        command += ["--bind", str(sandbox), str(sandbox)]
+        command += [*_parents([sandbox]), "--bind", str(sandbox), str(sandbox)]
     else:
-        command += ["--size", str(writable_mb * 1024 * 1024), "--tmpfs", str(sandbox)]
+        command += [*_parents([sandbox]), "--perms", "0777", "--size", str((writable_mb - shm_mb) * 1024 * 1024),
+                    "--tmpfs", str(sandbox)]
         for path in folders:
-            command += ["--dir", str(path)]
+            command += ["--perms", "0777", "--dir", str(path)]
+        made = {sandbox, *sandbox.parents, *map(Path, folders)}  # made already, with their own modes
+        command += _parents([*read_only, *writable], bound=(*python_roots(), *read_only, *writable), made=made)
         for path in read_only:
             command += ["--ro-bind", str(path), str(path)]
         for path in writable:
             command += ["--bind", str(path), str(path)]
+        for source, path in views:
+            command += ["--ro-bind", str(source), str(path)]
         for target, path in symlinks:
             command += ["--symlink", str(target), str(path)]
+    command += ["--remount-ro", "/proc", "--remount-ro", "/dev", "--remount-ro", "/"]
     return [*command, "--chdir", str(sandbox), "--", *argv]
+
+
+def _parents(paths, bound=(), made=frozenset()) -> list[str]:
+    """`--dir` for every folder above `paths`, outermost first, each one 0755 (bubblewrap would make them 0700,
+    which the child's own uid could not enter when bubblewrap runs as root); never one in a folder already
+    `bound`, nor one already `made`."""
+    bound = [Path(folder) for folder in (*SYSTEM_DIRS, *bound)]
+    folders = sorted({parent for path in paths for parent in Path(path).parents
+                      if parent != Path("/") and parent not in made
+                      and not any(_inside(parent, folder) for folder in bound)},
+                     key=lambda p: len(p.parts))
+    return [arg for folder in folders for arg in ("--perms", "0755", "--dir", str(folder))]
 
 
 def _gpu_binds() -> list[str]:
@@ -135,16 +221,17 @@ def _system_binds() -> list[str]:
 
 def _runtime_binds() -> list[str]:
     """The Python install, then the child-side code and the reference package, with the solutions hidden."""
-    binds = []
     roots = python_roots()
+    child_side = (CHECKER_PARENT / "checker" / "__init__.py", CHECKER_PARENT / "checker" / "child",
+                  CHECKER_PARENT / "reference")
+    binds = _parents([*roots, *child_side], bound=roots)
     for root in roots:
         binds += ["--ro-bind", str(root), str(root)]
     if any(_inside(CHECKER_PARENT, root) for root in roots):  # installed as a wheel: hide the checker's own files
         for name in ("checker", "buggy_examples", "quizzes"):
             if (CHECKER_PARENT / name).is_dir():
                 binds += ["--tmpfs", str(CHECKER_PARENT / name)]
-    for path in (CHECKER_PARENT / "checker" / "__init__.py", CHECKER_PARENT / "checker" / "child",
-                 CHECKER_PARENT / "reference"):
+    for path in child_side:
         binds += ["--ro-bind", str(path), str(path)]
     return [*binds, "--tmpfs", str(CHECKER_PARENT / "reference" / "solutions")]
 

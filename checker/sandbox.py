@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -156,8 +155,12 @@ class FreshProcess:
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int):
         threads = self.threads or int(env.get("OMP_NUM_THREADS") or 0) or torch_threads.available_cores()
         env = {**env, **torch_threads.thread_env(threads)}
-        argv = [sys.executable, "-I", "-c", bootstrap(spec.get("child_module", HARNESS))]
-        if self.isolation == isolation.BUBBLEWRAP:  # only the weights file reaches the parent's disk
+        identity = isolation.run_identity()
+        contained = self.isolation == isolation.BUBBLEWRAP
+        argv = isolation.python_argv(bootstrap(spec.get("child_module", HARNESS)), identity if contained else None)
+        if identity is not None:
+            give_to(sandbox, identity)
+        if contained:  # only the weights file reaches the parent's disk
             mounts = spec.get("mounts") or {
                 "read_only": [spec["script"], spec["data_root"]], "writable": [spec["weights_out"]],
                 "folders": [str(sandbox / d) for d in ("out", "tmp", "cache", "home", "script")]}
@@ -165,9 +168,11 @@ class FreshProcess:
                                   read_only=[Path(p) for p in mounts["read_only"]],
                                   writable=[Path(p) for p in mounts.get("writable", [])],
                                   folders=[Path(p) for p in mounts["folders"]],
+                                  views=[(Path(source), Path(p)) for source, p in mounts.get("views", [])],
                                   symlinks=[(target, Path(p)) for target, p in mounts.get("symlinks", [])])
+        drop = {} if contained or identity is None else isolation.popen_identity(identity)
         child = FreshChild(argv, cwd=sandbox, env=env, stdin=subprocess.PIPE, stdout=out_w, stderr=out_w,
-                           pass_fds=(report_w,), start_new_session=True)
+                           pass_fds=(report_w,), start_new_session=True, **drop)
         limits.apply_to(child.pid)  # before the spec is written: the harness waits for it, so nothing runs unlimited
         self.started = [c for c in self.started if c.poll() is None] + [child]
         try:
@@ -253,11 +258,35 @@ def _read_reports(fd: int, nonce: str, result: ChildRun, child, kinds=REPORT_KIN
             child.kill_tree()
 
 
+def give_to(folder: Path, identity: tuple[int, int]) -> None:
+    """Hand the parent's fresh sandbox folder (and everything in it) to the run's own uid. Called only on folders
+    this process just made, before the child starts: nothing in them can be a link of the child's."""
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, *identity, follow_symlinks=False)
+
+
 def _remove(sandbox: Path) -> None:
-    for folder, dirs, _ in os.walk(sandbox):
+    """Delete a sandbox folder the child could write in. A folder the child made unwritable is made writable
+    again first, through a descriptor opened without following links: a link the child planted (or one of the
+    user's that trace mirrors) is deleted as a link, never followed to change what it names."""
+    for folder, dirs, _ in os.walk(sandbox):  # os.walk lists a link to a folder among `dirs`, never enters it
         for name in dirs:
-            try:
-                os.chmod(os.path.join(folder, name), 0o755)
-            except OSError:
-                pass
-    shutil.rmtree(sandbox, ignore_errors=True)
+            _make_writable(folder, name)
+    shutil.rmtree(sandbox, ignore_errors=True)  # rmtree unlinks links, never follows them
+
+
+def _make_writable(parent: str, name: str) -> None:
+    try:
+        parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:  # O_PATH opens even a folder of mode 000; with O_NOFOLLOW and O_DIRECTORY, never a link
+        fd = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent_fd)
+        try:
+            os.chmod(f"/proc/self/fd/{fd}", 0o755)  # that very folder, whatever its path has become
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):
+        pass  # a link (refused), gone, or no O_PATH on this system
+    finally:
+        os.close(parent_fd)

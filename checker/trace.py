@@ -1,9 +1,12 @@
 """`checker trace`: run a user's own script, unmodified, in the sandbox under the trace probes, for a bounded
 budget, and turn what the probes saw into findings with the line of each cause.
 
-The script runs from a working folder in the sandbox that mirrors its own folder (every entry a link to the
-original, read-only), so it imports its sibling modules and reads its data as usual, and what it writes stays in
-the sandbox. A notebook runs as its code cells in order; its findings point at cells.
+The script runs from a working folder in the sandbox that mirrors its own folder (every entry shown read-only:
+bound by bubblewrap, or a link for the process sandbox), so it imports its sibling modules and reads its data as
+usual, and what it writes stays in the sandbox. Nothing else of the user's is shown: not the folder's parent nor
+its other children, except a `data` folder beside the script's folder (the public examples' `../data`) and the
+folders named with --data. Nothing on the host changes: no mode, owner, time or byte of the user's files.
+A notebook runs as its code cells in order; its findings point at cells.
 """
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ from pathlib import Path
 from checker import rules
 from checker.verdict import InputError
 
-MAX_ENTRIES = 5_000  # a script's folder with more entries than this is not mirrored
-MAX_PARENT_ENTRIES = 500  # its parent is mirrored too (for `../data`) when it holds at most this many
+MAX_ENTRIES = 2_000  # a script's folder with more entries than this is not mirrored
+SIBLING_DATA = "data"  # the one folder beside the script's folder that is shown too, as `../data`
 SEVERITY = {"TD201": "error", "TD202": "warning", "TD203": "error"}
 
 
@@ -86,9 +89,12 @@ def trace(path: Path, argv: list[str] = (), max_steps: int = 200, timeout_s: flo
 
     if max_steps < 1:
         raise InputError("--max-steps must be at least 1")
+    from checker import isolation
+
     launcher = launcher or FRESH_PROCESS
     limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb, sandbox_mb=2048)
-    prepared = prepare(Path(path), list(argv), max_steps, max_eval_batches, [Path(d) for d in data_dirs], limits)
+    prepared = prepare(Path(path), list(argv), max_steps, max_eval_batches, [Path(d) for d in data_dirs], limits,
+                       bound=launcher.isolation == isolation.BUBBLEWRAP)
     try:
         run = _spawn_and_wait(prepared.sandbox, prepared.spec, limits, launcher, kinds=TRACE_KINDS,
                               repeatable=frozenset({"finding"}))
@@ -98,7 +104,9 @@ def trace(path: Path, argv: list[str] = (), max_steps: int = 200, timeout_s: flo
 
 
 def prepare(path: Path, argv: list[str], max_steps: int, max_eval_batches: int, data_dirs: list[Path],
-            limits) -> Prepared:
+            limits, bound: bool = True) -> Prepared:
+    """The sandbox for one trace. `bound`: bubblewrap shows the user's files read-only in the sandbox; without it,
+    the process sandbox reaches them through links made here."""
     from checker.lint.sources import read
     from reference import data as mnist
 
@@ -108,27 +116,29 @@ def prepare(path: Path, argv: list[str], max_steps: int, max_eval_batches: int, 
         if not folder.is_dir():
             raise InputError(f"--data {folder}: no such folder")
     script_dir = path.resolve().parent
-    mirrored = _mirrored_folders(script_dir)
-    read_only = [str(mirrored[0]), *(str(d.resolve()) for d in data_dirs)]
-    sandbox = _sandbox_outside([Path(p) for p in read_only])
+    read_only = [str(d.resolve()) for d in data_dirs]
+    sandbox = _sandbox_outside([script_dir, *(Path(p) for p in read_only)])
     try:
         for sub in ("out", "tmp", "cache", "home", "fs"):
             (sandbox / sub).mkdir()
         work = sandbox / "fs" / (script_dir.name or "script")
         work.mkdir()
-        links = _links(mirrored, script_dir, sandbox / "fs", work)
+        views, links = _views(script_dir, sandbox / "fs", work)
         cells = []
         if path.suffix == ".ipynb":
             source = read(path)
             if not source.text.strip():
                 raise InputError(f"{path}: {source.problems[0][2] if source.problems else 'no code cells'}")
             script = work / f"{path.stem}.notebook.py"
+            views = [(target, view) for target, view in views if view != str(script)]
             links = [(target, link) for target, link in links if link != str(script)]
-            script.unlink(missing_ok=True)
             script.write_text(source.text, encoding="utf-8")
             cells, read_only = source.cells, [*read_only, str(script)]
         else:
             script = work / path.name
+        if not bound:
+            for target, view in [*views, *links]:
+                os.symlink(target, view)
         read_only.append(str(_embedded_mnist(sandbox, mnist)))
         forbidden = [str(p) for p in (mnist.torchdrill_home(),) if not _inside(script_dir, p)]
         spec = {
@@ -138,6 +148,7 @@ def prepare(path: Path, argv: list[str], max_steps: int, max_eval_batches: int, 
             "limits": limits.settings(),
             "mounts": {"read_only": read_only, "writable": [],
                        "folders": [str(sandbox / d) for d in ("out", "tmp", "cache", "home", "fs")] + [str(work)],
+                       "views": [[target, view] for target, view in views],
                        "symlinks": [[target, link] for target, link in links]},
         }
         return Prepared(sandbox, work, script, script_dir, str(path), cells, spec)
@@ -146,33 +157,27 @@ def prepare(path: Path, argv: list[str], max_steps: int, max_eval_batches: int, 
         raise
 
 
-def _mirrored_folders(script_dir: Path) -> tuple[Path, ...]:
-    """(the folder bound read-only, the folders mirrored in it): the script's folder, and its parent when that is
-    small enough, so that paths such as `../data` (the public examples' habit) work too."""
+def _views(script_dir: Path, fs: Path, work: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What the sandbox shows of the user's files: (views, links). Views are (the user's path, where the sandbox
+    shows it): every entry of the script's folder in the working folder, and a real `data` folder beside the
+    script's folder. A link of the user's is never followed to what it names: it is shown as the same link
+    (target, where), which leads only to what the sandbox shows anyway."""
     entries = os.listdir(script_dir)
     if len(entries) > MAX_ENTRIES:
         raise InputError(f"{script_dir} holds {len(entries):,} entries; trace mirrors at most {MAX_ENTRIES:,}: "
                          "move the script into a smaller folder")
-    parent = script_dir.parent
-    try:
-        parent_entries = len(os.listdir(parent)) if parent != script_dir else MAX_PARENT_ENTRIES + 1
-    except OSError:
-        parent_entries = MAX_PARENT_ENTRIES + 1
-    if parent_entries <= MAX_PARENT_ENTRIES and parent != Path(parent.anchor):
-        return parent, parent, script_dir
-    return script_dir, script_dir
-
-
-def _links(mirrored: tuple[Path, ...], script_dir: Path, fs: Path, work: Path) -> list[tuple[str, str]]:
-    """Links from the sandbox's mirror to every entry of the mirrored folders, made on disk (the process sandbox
-    uses them) and listed for bubblewrap (whose sandbox is a fresh tmpfs)."""
-    links = [(str(script_dir / name), str(work / name)) for name in sorted(os.listdir(script_dir))]
-    if len(mirrored) == 3:
-        links += [(str(mirrored[1] / name), str(fs / name)) for name in sorted(os.listdir(mirrored[1]))
-                  if name != script_dir.name]
-    for target, link in links:
-        os.symlink(target, link)
-    return links
+    views, links = [], []
+    for name in sorted(entries):
+        entry = script_dir / name
+        if entry.is_symlink():
+            links.append((os.readlink(entry), str(work / name)))
+        else:
+            views.append((str(entry), str(work / name)))
+    data = script_dir.parent / SIBLING_DATA
+    if script_dir.parent != script_dir and script_dir.name != SIBLING_DATA and not data.is_symlink() \
+            and data.is_dir():
+        views.append((str(data), str(fs / SIBLING_DATA)))
+    return views, links
 
 
 def _sandbox_outside(bound: list[Path]) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -19,7 +18,7 @@ from checker import isolation
 from checker.child.reaper import kill_process_tree
 from checker.child.wire import Channel, ConnectionGone
 from checker.limits import Limits
-from checker.sandbox import CHECKER_PARENT, WorkerLost, child_env
+from checker.sandbox import CHECKER_PARENT, WorkerLost, child_env, give_to
 from reference import threads as torch_threads
 
 ZYGOTE_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); "
@@ -71,16 +70,24 @@ class WarmWorker:
         self.isolation = boundary or isolation.mode()  # `boundary` forces one, for comparisons (bench/)
         self._scratch = Path(tempfile.mkdtemp(prefix="torchdrill-worker-"))
         self.sandbox_parent = self._scratch  # each run's sandbox is made here, the one folder the worker sees
+        self.identity = isolation.run_identity()  # the worker's own uid when the checker runs as root
+        if self.identity is not None:
+            give_to(self._scratch, self.identity)
+            self._scratch.chmod(0o711)  # bubblewrap, as root without capabilities, must still enter it
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         contained = self.isolation == isolation.BUBBLEWRAP
-        argv = [sys.executable, "-I", "-c", ZYGOTE_BOOTSTRAP, str(theirs.fileno()), "contained" if contained else "-"]
+        argv = [*isolation.python_argv(ZYGOTE_BOOTSTRAP, self.identity if contained else None),
+                str(theirs.fileno()), "contained" if contained else "-"]
+        drop = {}
         if contained:  # one boundary per worker, with its own PID namespace that the worker empties after each run
             argv = isolation.wrap(argv, self._scratch, writable_mb=None)
+        elif self.identity is not None:
+            drop = isolation.popen_identity(self.identity)
         try:
             self._process = subprocess.Popen(
                 argv, cwd=self._scratch, env=child_env(self._scratch), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                start_new_session=True,
+                start_new_session=True, **drop,
             )
         finally:
             theirs.close()
@@ -97,6 +104,8 @@ class WarmWorker:
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int) -> ForkedChild:
         """Fork a child for one run (the launcher interface of checker.sandbox)."""
         env = {**env, **torch_threads.thread_env(self.threads or torch_threads.available_cores())}
+        if self.identity is not None:
+            give_to(sandbox, self.identity)
         request = {"sandbox": str(sandbox), "env": env, "spec": spec, "limits": limits.settings(),
                    "timeout_s": limits.timeout_s, "threads": self.threads}
         try:

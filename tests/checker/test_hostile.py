@@ -23,6 +23,7 @@ import torch
 from checker import isolation
 from reference.models import Net
 from tests.conftest import REPO, run_python
+from tests.unprivileged import run_checker_unprivileged, unprivileged_home
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "hostile"
 CASES = tomllib.loads((FIXTURES / "expected.toml").read_text())
@@ -153,16 +154,18 @@ def test_fixture_gets_its_declared_verdict(name, tmp_path, cached_reference):
 
 @pytest.mark.parametrize("name", FALLBACK_GAPS)
 def test_the_process_sandbox_alone_does_not_hold(name, tmp_path, cached_reference):
-    """Stated, not hoped: each of these attacks gets through where bubblewrap cannot run."""
+    """Stated, not hoped: each of these attacks gets through where bubblewrap cannot run. Run as an ordinary user:
+    as root, the process sandbox alone refuses to start a run that could not drop root (test_isolation.py)."""
     if CASES[name].get("harms_host"):
         pytest.skip("declared, not run: behind the process sandbox alone it would harm this test run itself")
-    home = tmp_path / "home"
-    shutil.copytree(cached_reference, home)  # the attack may poison it: never the session's own
+    home = unprivileged_home(tmp_path, like=cached_reference)  # the attack may poison it: never the session's own
     before = host_fingerprint(home)
+    case = CASES[name]
     try:
         with loopback_listener() as received:
-            result = verify_fixture(name, tmp_path, env={isolation.ENV: isolation.PROCESS,
-                                                         "TORCHDRILL_HOME": str(home)})
+            result = run_checker_unprivileged(
+                ["verify", str(FIXTURES / case["file"]), "--scenario", "zero_grad", "--json", "--timeout",
+                 str(case.get("timeout", 120))], home, env={isolation.ENV: isolation.PROCESS})
         attack_worked = not meets_declaration(name, result) or host_fingerprint(home) != before or received
         assert attack_worked, f"{name} is held by the process sandbox too: drop its process_holds = false"
     finally:

@@ -13,9 +13,8 @@ from checker import isolation, reference_cache
 from checker.scenario import find
 from checker.verify import run_script
 from tests.conftest import REPO, run_python
+from tests.unprivileged import needs_bubblewrap, run_checker_unprivileged, unprivileged_home
 
-needs_bubblewrap = pytest.mark.skipif(isolation.probe()[0] != isolation.BUBBLEWRAP and not os.environ.get("CI"),
-                                      reason=f"bubblewrap cannot run here: {isolation.probe()[2]}")
 
 LOOK_AROUND = '''
 import json, os, socket, sys
@@ -67,7 +66,9 @@ def test_the_child_sees_only_its_own_view(torchdrill_home):
     assert not facts["/etc/shadow"] and not facts[str(torchdrill_home)] and not facts["/home"]
     assert max(facts["pids"]) < 10  # its own PID namespace: the checker and other runs are out of sight
     assert facts["wrote_mb"] <= scenario.budget.limits().sandbox_mb  # the writable folder is a capped tmpfs
-    if isolation.probe()[1]:  # the kernel allowed a user namespace
+    if os.geteuid() == 0:
+        assert facts["uid"] >= isolation.RUN_UID_BASE  # an unprivileged uid of the run's own, never root
+    elif isolation.probe()[1] == isolation.USER_NAMESPACE:
         assert facts["uid"] == 65534
 
 
@@ -87,18 +88,36 @@ def test_a_cache_that_is_a_fifo_or_out_of_range_is_recomputed_not_trusted(tmp_pa
 
 @pytest.mark.parametrize("command", ["grade", "grade-one"])
 def test_graders_refuse_to_run_without_the_os_boundary_unless_told(command, tmp_path):
-    submission = tmp_path / "zero_grad.py"
+    """Run as an ordinary user: as root, without bubblewrap, a run of its own must still never be root (see
+    test_without_bubblewrap_root_never_runs_a_submission_as_root)."""
+    home = unprivileged_home(tmp_path)
+    submission = home / "zero_grad.py"
     shutil.copy(REPO / "tests" / "fixtures" / "hostile" / "print_pass.py", submission)
+    os.chown(submission, *(os.stat(home).st_uid,) * 2)
     env = {isolation.ENV: isolation.PROCESS}
-    refused = run_python("-m", "checker", command, str(submission), "--scenario", "zero_grad", env=env, cwd=tmp_path)
+    refused = run_checker_unprivileged([command, str(submission), "--scenario", "zero_grad"], home, env=env)
     assert refused.returncode == 2 and refused.stdout == ""
     assert "apt-get install bubblewrap" in refused.stderr and "--allow-weak-isolation" in refused.stderr
     assert "Traceback" not in refused.stderr
-    allowed = run_python("-m", "checker", command, str(submission), "--scenario", "zero_grad", "--json", "-",
-                         "--allow-weak-isolation", env=env, cwd=tmp_path) if command == "grade" else run_python(
-        "-m", "checker", command, str(submission), "--scenario", "zero_grad", "--allow-weak-isolation", env=env,
-        cwd=tmp_path)
-    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    args = [command, str(submission), "--scenario", "zero_grad", "--allow-weak-isolation"]
+    allowed = run_checker_unprivileged([*args, "--json", "-"] if command == "grade" else args, home, env=env)
+    assert allowed.returncode == 0, allowed.stdout[-3000:] + allowed.stderr[-2000:]
     grade = json.loads(allowed.stdout)
     grade = grade[0] if isinstance(grade, list) else grade
-    assert grade["status"] == "not_fixed"
+    assert grade["status"] == "not_fixed", grade
+
+
+def test_without_bubblewrap_root_never_runs_a_submission_as_root(tmp_path):
+    """As root behind the process sandbox alone, a run gets a uid of its own, or, where that uid cannot start
+    Python (a pyenv install under /root), a clear refusal: never a run as root."""
+    if os.geteuid() != 0:
+        pytest.skip("only root can start a child as root")
+    result = run_python("-m", "checker", "verify", str(REPO / "tests" / "fixtures" / "hostile" / "kernel_tunables.py"),
+                        "--scenario", "zero_grad", "--json", env={isolation.ENV: isolation.PROCESS}, cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    if result.returncode == 2:
+        assert "must never run as root" in result.stderr and "apt-get install bubblewrap" in result.stderr
+        return
+    facts = json.loads(next(line for line in json.loads(result.stdout)["output"].splitlines()
+                            if line.startswith("FACTS "))[6:])
+    assert facts["uid"] >= isolation.RUN_UID_BASE
