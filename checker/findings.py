@@ -20,6 +20,11 @@ def run_check(run, scenario, lang: str, timeout_s: float | None) -> tuple[Check,
     tampered = run.tampered or ("the findings never arrived" if run.first("done") and not run.first("findings") else "")
     if tampered:  # fail closed: a broken or forged report proves nothing, least of all "no findings"
         return Check("runs", False, text("run", "report_tampered", lang, detail=tampered)), ""
+    limits = scenario.budget.limits(timeout_s)
+    if run.over is not None:
+        cap = run.over.cap
+        return Check("runs", False, text("run", "processes" if run.over.what == "processes" else "run_memory", lang,
+                                         detail=cap)), ""
     if run.timed_out:
         limit = int(timeout_s or scenario.budget.timeout_s)
         return Check("runs", False, text("run", "timeout", lang, detail=limit)), ""
@@ -29,7 +34,10 @@ def run_check(run, scenario, lang: str, timeout_s: float | None) -> tuple[Check,
         error, line = said(crash.get("error", "")), _line(crash.get("line"))
         if crash.get("stage") == "import" and error.startswith("SystemExit"):
             return Check("runs", False, text("run", "exited_on_import", lang, detail=error), line), ""
-        return Check("runs", False, text("run", "crashed", lang, detail=error), line), said(crash.get("traceback", ""))
+        cap = at_cap(error, limits, lang)
+        message = text("run", "crashed_at_cap", lang, detail=error, cap=cap) if cap else text(
+            "run", "crashed", lang, detail=error)
+        return Check("runs", False, message, line), said(crash.get("traceback", ""))
     missing = run.first("missing_entry_points")
     if missing:
         names = ", ".join(map(said, missing["names"]))
@@ -40,6 +48,15 @@ def run_check(run, scenario, lang: str, timeout_s: float | None) -> tuple[Check,
     if run.first("done") is None:
         return Check("runs", False, text("run", "exited_early", lang, detail=run.returncode)), ""
     return Check("runs", True, text("ok", "runs", lang)), ""
+
+
+def at_cap(error: str, limits, lang: str) -> str:
+    """What a crash says of a cap the kernel held (the run's processes, its disk), in words, or ''."""
+    if "can't start new thread" in error or "[Errno 11] Resource temporarily unavailable" in error:
+        return text("run", "processes_refused", lang, detail=limits.processes)
+    if "[Errno 28]" in error or "No space left on device" in error:
+        return text("run", "disk_full", lang, detail=limits.sandbox_mb)
+    return ""
 
 
 def probe_checks(run, scenario, hits, lang: str) -> list[Check]:

@@ -18,6 +18,7 @@ class Limits:
     weights_bytes: int = 64 * MIB
     sandbox_mb: int = 1024  # everything the script writes, under the OS boundary: its folder and /dev/shm together
     processes: int = 256  # processes and threads together (torch's threads and DataLoader workers count)
+    run_memory_mb: int = 4096  # memory held by all the run's processes together (checker.monitor)
 
     def settings(self) -> list[tuple[int, int]]:
         """(resource, value) pairs, each set as both the soft and the hard limit."""

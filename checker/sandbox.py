@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker import isolation
+from checker import isolation, monitor
 from checker.child.reaper import kill_process_tree
 from checker.child.wire import REPORT_KINDS, ReportTampered, read_report
 from checker.limits import Limits
@@ -46,6 +46,7 @@ class ChildRun:
     output_flooded: bool = False
     tampered: str = ""  # why the report cannot be trusted, when it cannot
     wall_s: float = 0.0
+    over: "monitor.Over | None" = None  # a cap on the whole run that it went over (processes, memory)
     weights_path: Path | None = None
     isolation: str = isolation.PROCESS  # the boundary the child ran behind: "bubblewrap" or "process"
 
@@ -129,6 +130,10 @@ class FreshChild(subprocess.Popen):
     def kill_tree(self) -> None:
         kill_process_tree(self.pid)
 
+    def host_pid(self) -> int:
+        """The run's first process on this host (bubblewrap, when the child runs behind it)."""
+        return self.pid
+
 
 class FreshProcess:
     """Starts each child as a new `python -I` process, which imports torch itself (the default launcher), behind
@@ -211,15 +216,20 @@ def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher, kinds=R
     ]
     for reader in readers:
         reader.start()
+    watch = monitor.RunMonitor(child.host_pid, limits.processes, limits.run_memory_mb,
+                               on_over=lambda over: child.kill_tree()).start()
     try:
         child.wait(timeout=limits.timeout_s)
     except subprocess.TimeoutExpired:
         result.timed_out = not result.output_flooded
     finally:
+        watch.stop()
         child.kill_tree()
         result.returncode = child.wait()
         for reader in readers:
             reader.join(timeout=5)
+    result.over = watch.over
+    result.timed_out = result.timed_out and result.over is None
     if getattr(child, "worker_lost", False):
         raise WorkerLost("the warm worker running this child died")
     result.wall_s = time.perf_counter() - started

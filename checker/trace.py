@@ -228,6 +228,11 @@ def _result(run, prepared: Prepared, max_steps: int, lang: str) -> TraceResult:
     result.budget_reached = done.get("budget_reached") is True
     result.seconds = float(done["seconds"]) if isinstance(done.get("seconds"), (int, float)) else 0.0
     result.error = said(str(done.get("error") or run.tampered or ""))[:2000]
+    if run.over is not None:
+        from checker.messages import text
+
+        result.error = text("run", "processes" if run.over.what == "processes" else "run_memory", lang,
+                            detail=run.over.cap)
     if done.get("error_line"):
         place = _place(prepared, done.get("error_file"), done.get("error_line"))
         result.error_where = f"{place[0]}:{place[2]}" if place[1] is None else f"{place[0]}:cell_{place[1]}:{place[2]}"

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from checker import isolation
-from checker.child.reaper import kill_process_tree
+from checker.child.reaper import descendants, kill_process_tree
 from checker.child.wire import Channel, ConnectionGone
 from checker.limits import Limits
 from checker.sandbox import CHECKER_PARENT, WorkerLost, child_env, give_to
@@ -33,8 +33,9 @@ class WorkerError(RuntimeError):
 class ForkedChild:
     """A child forked by a warm worker: what the sandbox's supervisor needs of a Popen (pid and wait)."""
 
-    def __init__(self, channel: Channel, pid: int):
+    def __init__(self, channel: Channel, pid: int, worker_pid: int):
         self.pid, self._channel = pid, channel  # under bubblewrap, a pid in the worker's own PID namespace
+        self._worker_pid, self._host_pid = worker_pid, None
         self.returncode: int | None = None
         self.worker_lost = False
         self._kill_lock = threading.Lock()
@@ -47,6 +48,13 @@ class ForkedChild:
                     self._channel.send({"kill": self.pid})
                 except OSError:
                     self.worker_lost = True
+
+    def host_pid(self) -> int | None:
+        """This child's pid on this host: the worker's descendant whose innermost pid is ours (None until seen)."""
+        if self._host_pid is None:
+            self._host_pid = next((pid for pid in descendants(self._worker_pid) if _innermost_pid(pid) == self.pid),
+                                  None)
+        return self._host_pid
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is not None or self.worker_lost:
@@ -115,7 +123,7 @@ class WarmWorker:
             raise WorkerLost(f"the warm worker stopped answering: {error}") from None
         if "pid" not in reply:
             raise WorkerLost(f"the warm worker refused the run: {reply.get('error', reply)}")
-        return ForkedChild(self._channel, int(reply["pid"]))
+        return ForkedChild(self._channel, int(reply["pid"]), self._process.pid)
 
     def alive(self) -> bool:
         return self._process.poll() is None
@@ -131,6 +139,17 @@ class WarmWorker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _innermost_pid(pid: int) -> int | None:
+    """A process's pid in its own PID namespace (the last of /proc/PID/status's NSpid)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def threads_per_worker(workers: int) -> int:

@@ -11,13 +11,13 @@ from pathlib import Path
 def kill_process_tree(pid: int) -> None:
     """SIGKILL the child's process group and every descendant, even those that left the group."""
     for _ in range(3):
-        victims = _descendants(pid) | {pid}
+        victims = descendants(pid) | {pid}
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         _kill_each(victims)
-        if not _descendants(pid):
+        if not descendants(pid):
             return
         time.sleep(0.05)
 
@@ -30,7 +30,8 @@ def _kill_each(pids) -> None:
             pass
 
 
-def _descendants(root: int) -> set[int]:
+def descendants(root: int) -> set[int]:
+    """Every process below `root` (its children, theirs, ...), from /proc."""
     children: dict[int, list[int]] = {}
     proc = Path("/proc")
     if not proc.is_dir():

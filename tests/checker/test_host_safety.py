@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from checker import isolation
+from checker.limits import Limits
 from tests.conftest import REPO, run_python
 from tests.unprivileged import needs_bubblewrap, run_checker_unprivileged, unprivileged_home
 
@@ -73,6 +74,22 @@ def test_as_invoked_the_child_is_not_host_root_and_cannot_write_kernel_settings(
         result = run_python("-m", "checker", *verify_args("kernel_tunables.py"), cwd=tmp_path)
     assert result.returncode == 1, result.stderr[-3000:]
     assert_never_root_and_kernel_read_only(facts_of(result), uids)
+
+
+@needs_bubblewrap
+def test_every_writable_place_is_sized_and_all_count_against_one_cap(tmp_path):
+    """The run's folder and /dev/shm are its only writable places, and together they hold the declared cap."""
+    result = run_python("-m", "checker", *verify_args("disk_ballast.py"), cwd=tmp_path)
+    verdict = json.loads(result.stdout)
+    line = next(line for line in verdict["output"].splitlines() if line.startswith("WROTE "))
+    wrote = json.loads(line[len("WROTE "):])
+    cap = Limits().sandbox_mb
+    assert sum(megabytes for _, megabytes in wrote) <= cap
+    assert {place: megabytes for place, megabytes in wrote if place in ("/", "/tmp", "/var/tmp")} == {
+        "/": 0, "/tmp": 0, "/var/tmp": 0}
+    assert dict(wrote)["/dev/shm"] > 0  # /dev/shm works (DataLoader workers need it), within the cap
+    runs = next(check for check in verdict["checks"] if check["id"] == "runs")
+    assert f"more than {cap} MB" in runs["message"]
 
 
 @needs_bubblewrap
