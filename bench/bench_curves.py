@@ -64,7 +64,6 @@ def main() -> None:
             run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(),
                              list(scenario.probes), "cpu", "subset", None, None)
             done = run.first("done") or {}
-            run.cleanup()
             curves = done.get("curves") or {}
             steps = (curves.get("loss") or [[0, 0]])[-1][0]
             rows.append((run.wall_s, len(curves.get("epoch_steps", [])), steps, curves.get("eval_s", 0.0)))

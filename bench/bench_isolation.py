@@ -26,7 +26,6 @@ def one_run(scenario, launcher) -> float:
     started = time.perf_counter()
     run = run_script(scenario, SCRIPT.name, SCRIPT.read_bytes(), list(scenario.probes), "cpu", "subset", None, None,
                      launcher=launcher)
-    run.cleanup()
     if run.first("done") is None or run.isolation != launcher.isolation:
         raise SystemExit(f"the run did not finish behind {launcher.isolation}:\n{run.output[-2000:]}")
     return time.perf_counter() - started

@@ -47,7 +47,6 @@ def sandbox_train_seconds(scenario, probes: list[str]) -> float:
 
     run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(), probes, "cpu",
                      "subset", None, None)
-    run.cleanup()
     done = run.first("done")
     if done is None:
         raise SystemExit(f"{scenario.id}: the solution did not finish in the sandbox:\n{run.output[-2000:]}")

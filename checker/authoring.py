@@ -12,7 +12,6 @@ from checker.scenario import SCENARIOS_ENV, discover
 from checker.verdict import InputError
 
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,40}")
-MODEL_FOR_CLASS = {"Network": "network", "Net": "net", "ExampleCNN": "cnn"}
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,7 @@ def default_folder() -> Path:
     return Path("buggy_examples") if Path("buggy_examples").is_dir() else Path("scenarios")
 
 
-def scaffold(scenario_id: str, folder: Path, from_solution: Path | None = None, model: str | None = None,
-             force: bool = False) -> Scaffold:
+def scaffold(scenario_id: str, folder: Path, from_solution: Path | None = None, force: bool = False) -> Scaffold:
     if not ID_PATTERN.fullmatch(scenario_id):
         raise InputError(f"{scenario_id!r} is not a usable id: use lower-case letters, digits and _ (e.g. no_step)")
     if any(p.stem == scenario_id for p in discover()) and not force:
@@ -43,14 +41,9 @@ def scaffold(scenario_id: str, folder: Path, from_solution: Path | None = None, 
     if existing and not force:
         raise InputError(f"{', '.join(existing)} exists already; pass --force to overwrite")
     source, model_class, notes = _starting_script(from_solution)
-    model = model or MODEL_FOR_CLASS.get(model_class)
-    if model is None:
-        raise InputError(f"cannot tell which reference architecture {model_class} is; pass --model network, net "
-                         "or cnn (the checker loads the trained weights into it)")
     source = (source.replace("@TITLE@", f"Scenario {scenario_id}: a correct training script to put one bug into.")
               .replace("@SCRIPT@", _relative(buggy)).replace("@ID@", scenario_id))
-    text = (_template("scenario.toml.txt").replace("@ID@", scenario_id).replace("@MODEL_CLASS@", model_class)
-            .replace("@MODEL@", model))
+    text = _template("scenario.toml.txt").replace("@ID@", scenario_id).replace("@MODEL_CLASS@", model_class)
     for path, content in ((buggy, source), (solution, source), (metadata, text)):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")

@@ -14,7 +14,7 @@ MAX_EPOCHS = 1000
 class Curves:
     loss: tuple[tuple[int, float | None], ...]  # (step, mean loss of the steps up to it); None: NaN or infinite
     epoch_steps: tuple[int, ...]  # steps done by the end of each epoch
-    accuracy: tuple[tuple[int, float | None], ...]  # (epoch, test accuracy on 1,000 images)
+    accuracy: tuple[tuple[int, float | None], ...]  # (epoch, accuracy on the held-out images, scored by the parent)
 
     def to_dict(self) -> dict:
         return {"loss": [list(p) for p in self.loss], "epoch_steps": list(self.epoch_steps),
@@ -26,21 +26,39 @@ class Curves:
 
 
 def from_report(raw) -> Curves | None:
-    """The child's series, or None when they are missing or not in the harness's form."""
+    """The child's series, or None when they are missing or not in the harness's form. The child sends its model's
+    predicted digits after each epoch; the parent scores them (checker.evaluate)."""
     if not isinstance(raw, dict):
         return None
-    loss = _points(raw.get("loss"), MAX_POINTS, _any_number)
-    accuracy = _points(raw.get("accuracy"), MAX_EPOCHS, _fraction)
-    epoch_steps = raw.get("epoch_steps")
+    return _checked(raw.get("loss"), raw.get("epoch_steps"), _scored(raw.get("predictions")))
+
+
+def from_dict(raw) -> Curves | None:
+    """Curves saved by to_dict() (the reference cache): the same checks as a report's."""
+    return _checked(raw.get("loss"), raw.get("epoch_steps"), raw.get("accuracy")) if isinstance(raw, dict) else None
+
+
+def _checked(loss, epoch_steps, accuracy) -> Curves | None:
+    loss = _points(loss, MAX_POINTS, _any_number)
+    accuracy = _points(accuracy, MAX_EPOCHS, _fraction)
     if loss is None or accuracy is None or not isinstance(epoch_steps, list) or len(epoch_steps) > MAX_EPOCHS or \
             not all(_count(s) for s in epoch_steps):
         return None
     return Curves(loss=loss, epoch_steps=tuple(epoch_steps), accuracy=accuracy)
 
 
-def from_dict(raw) -> Curves | None:
-    """Curves saved by to_dict() (the reference cache): the same checks as a report's."""
-    return from_report(raw)
+def _scored(predictions) -> list | None:
+    """[[epoch, accuracy or None]] from the child's [[epoch, digits or None]]; None when one is not in that form."""
+    from checker import evaluate
+
+    if not isinstance(predictions, list) or len(predictions) > MAX_EPOCHS:
+        return None
+    scored = []
+    for item in predictions:
+        if not (isinstance(item, list) and len(item) == 2) or (item[1] is not None and evaluate.problem(item[1])):
+            return None
+        scored.append([item[0], None if item[1] is None else evaluate.score(item[1])])
+    return scored
 
 
 def _points(raw, limit: int, valid) -> tuple | None:

@@ -1,93 +1,56 @@
-"""The parent's own evidence: load the child's weights safely into the reference architecture and measure accuracy
-on the parent's copy of the test data. Nothing the student's script printed or patched takes part."""
+"""The parent's own evidence of accuracy, measured on the learner's own model without trusting it.
+
+The child gets the held-out images (2,000 MNIST test images that are in no split a script can read) without their
+labels, runs the model the script returned, and sends one predicted digit per image. The parent keeps the labels,
+checks the predictions' count, type and range, and scores them. Nothing the script printed takes part, and any
+architecture works: the parent never loads the model.
+"""
 from __future__ import annotations
 
 import functools
 import gzip
 import hashlib
+import json
+from pathlib import Path
 
 from reference import data, idx
 
-
-class WeightsError(ValueError):
-    """The weights file is missing, unsafe or does not fit the reference architecture."""
-
-
-@functools.lru_cache(maxsize=2)
-def test_tensors(kind: str = "subset", data_root: str | None = None):
-    """Normalised test images and labels. For the subset they come straight from the package's gz files,
-    checked against the manifest's sha256, so a tampered cache cannot change the evaluation."""
-    import torch
-
-    if kind == "subset":
-        images, labels = _verified_subset_arrays()
-    else:
-        from torchvision import datasets
-
-        test = datasets.MNIST(data.mnist_root(kind, data_root), train=False, download=False)
-        images, labels = test.data.numpy(), test.targets.numpy()
-    x = torch.from_numpy(images.copy()).float().div(255).sub(data.MNIST_MEAN).div(data.MNIST_STD).unsqueeze(1)
-    return x, torch.from_numpy(labels.copy()).long()
+IMAGES, LABELS = "heldout-images-idx3-ubyte.gz", "heldout-labels-idx1-ubyte.gz"
+DIGITS = frozenset("0123456789")
 
 
-def _verified_subset_arrays():
-    folder, expected = data.embedded_subset_dir(), data.subset_manifest()["files"]
-    arrays = []
-    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-        raw = (folder / name).read_bytes()
-        if hashlib.sha256(raw).hexdigest() != expected[name]:
-            raise RuntimeError(f"{folder / name} does not match its recorded sha256; reinstall torchdrill")
-        arrays.append(idx.decode_idx(gzip.decompress(raw)))
-    return arrays
+def images_file() -> Path:
+    """The held-out images (gzipped IDX), checked against their recorded sha256: a copy of it goes to each run."""
+    _verified(IMAGES)
+    return data.heldout_dir() / IMAGES
 
 
-def load_weights(path, model_name: str):
-    """The reference model with the child's weights, loaded with weights_only=True (no code from the pickle)."""
-    import torch
-
-    from reference.models import build_model
-
-    if path is None or not path.is_file():
-        raise WeightsError("no weights were saved")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # an unsafe or corrupt pickle: refused, never executed
-        raise WeightsError(f"the weights file could not be loaded safely ({type(error).__name__})") from None
-    model = build_model(model_name)
-    _check_state_dict(state)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        first = str(error).strip().splitlines()[0]
-        raise WeightsError(f"the weights do not fit the reference {type(model).__name__}: {first}") from None
-    except Exception as error:  # noqa: BLE001 (whatever else the child's tensors make torch raise is their fault)
-        raise WeightsError(f"the weights do not fit the reference {type(model).__name__} "
-                           f"({type(error).__name__})") from None
-    return model.eval()
+@functools.lru_cache(maxsize=1)
+def labels() -> bytes:
+    """The held-out labels, one byte (0-9) per image, checked against their recorded sha256."""
+    return idx.decode_idx(gzip.decompress(_verified(LABELS))).tobytes()
 
 
-def _check_state_dict(state) -> None:
-    """Names to plain dense tensors, or WeightsError: the child's script chose what its state_dict() returned."""
-    import torch
-
-    if not isinstance(state, dict):
-        raise WeightsError("the weights file does not hold a state_dict of tensors "
-                           f"(it holds a {type(state).__name__})")
-    for key, value in state.items():
-        if not isinstance(key, str):
-            raise WeightsError("the weights file does not hold a state_dict of tensors "
-                               f"(a key of type {type(key).__name__} is not a parameter name)")
-        if not isinstance(value, torch.Tensor) or value.layout != torch.strided or value.is_meta:
-            raise WeightsError("the weights file does not hold a state_dict of tensors "
-                               f"({key[:80]!r} is not a plain tensor)")
+def _verified(name: str) -> bytes:
+    folder = data.heldout_dir()
+    raw = (folder / name).read_bytes()
+    expected = json.loads((folder / "manifest.json").read_text())["files"][name]
+    if hashlib.sha256(raw).hexdigest() != expected:
+        raise RuntimeError(f"{folder / name} does not match its recorded sha256; reinstall torchdrill")
+    return raw
 
 
-def accuracy(model, kind: str = "subset", data_root: str | None = None) -> float:
-    import torch
+def problem(digits) -> str:
+    """Why `digits` (what the child sent) is not one predicted digit per held-out image, or ''."""
+    if not isinstance(digits, str):
+        return f"predictions of type {type(digits).__name__}, not a string of digits"
+    if len(digits) != len(labels()):
+        return f"{len(digits):,} predictions for {len(labels()):,} images"
+    if not set(digits) <= DIGITS:
+        return "a prediction that is not a digit from 0 to 9"
+    return ""
 
-    images, labels = test_tensors(kind, data_root)
-    correct = 0
-    with torch.no_grad():
-        for batch, target in zip(images.split(1000), labels.split(1000), strict=True):
-            correct += (model(batch).argmax(dim=1) == target).sum().item()
-    return correct / len(labels)
+
+def score(digits: str) -> float:
+    """The share of held-out images whose label is the predicted digit (`digits` must have no problem())."""
+    return sum(ord(d) - 48 == label for d, label in zip(digits, labels(), strict=True)) / len(labels())

@@ -1,6 +1,7 @@
 """Turning what the child reported, the lints and the measured accuracy into the verdict's checks."""
 from __future__ import annotations
 
+from checker import evaluate
 from checker.rules import LINT_FOR_PROBE
 from checker.messages import text
 from checker.untrusted import said
@@ -17,7 +18,8 @@ def run_check(run, scenario, lang: str, timeout_s: float | None) -> tuple[Check,
     """Whether the script ran to the end, and the trimmed traceback when it did not. Everything the child says
     is the script's text (its exception, its class names): cleaned of control characters before it is shown."""
     crash = run.first("crash")
-    tampered = run.tampered or ("the findings never arrived" if run.first("done") and not run.first("findings") else "")
+    tampered = run.tampered or ("the findings never arrived" if run.first("done") and not run.first("findings") else
+                                "") or predictions_broken(run)
     if tampered:  # fail closed: a broken or forged report proves nothing, least of all "no findings"
         return Check("runs", False, text("run", "report_tampered", lang, detail=tampered)), ""
     limits = scenario.budget.limits(timeout_s)
@@ -48,6 +50,17 @@ def run_check(run, scenario, lang: str, timeout_s: float | None) -> tuple[Check,
     if run.first("done") is None:
         return Check("runs", False, text("run", "exited_early", lang, detail=run.returncode)), ""
     return Check("runs", True, text("ok", "runs", lang)), ""
+
+
+def predictions_broken(run) -> str:
+    """Why the run's predictions for the held-out images break the harness's form, or '' (none are due before the
+    run has a model; an "error" is the model's own failure, not a broken report)."""
+    sent = run.first("predictions")
+    if sent is None:
+        return "the predictions never arrived" if run.first("done") else ""
+    if isinstance(sent.get("error"), str) and "digits" not in sent:
+        return ""
+    return evaluate.problem(sent.get("digits"))
 
 
 def at_cap(error: str, limits, lang: str) -> str:
@@ -141,7 +154,8 @@ def accuracy_check(student, reference, tolerance, why_not, lang) -> Check:
     if student is None:
         return Check("accuracy", False, text("fail", "accuracy_unavailable", lang, detail=said(why_not)))
     values = dict(student=f"{100 * student:.2f}%", reference=f"{100 * reference:.2f}%",
-                  tolerance=f"{100 * tolerance:.1f} pt")
+                  tolerance=f"{100 * tolerance:.1f} {'个百分点' if lang == 'zh' else 'points'}",
+                  images=f"{len(evaluate.labels()):,}")
     if student + tolerance >= reference:
         return Check("accuracy", True, text("ok", "accuracy", lang, **values))
     return Check("accuracy", False, text("fail", "accuracy", lang, **values))

@@ -220,7 +220,8 @@ def _system_binds() -> list[str]:
 
 
 def _runtime_binds() -> list[str]:
-    """The Python install, then the child-side code and the reference package, with the solutions hidden."""
+    """The Python install, then the child-side code and the reference package, with the solutions and the held-out
+    labels hidden."""
     roots = python_roots()
     child_side = (CHECKER_PARENT / "checker" / "__init__.py", CHECKER_PARENT / "checker" / "child",
                   CHECKER_PARENT / "reference")
@@ -233,7 +234,8 @@ def _runtime_binds() -> list[str]:
                 binds += ["--tmpfs", str(CHECKER_PARENT / name)]
     for path in child_side:
         binds += ["--ro-bind", str(path), str(path)]
-    return [*binds, "--tmpfs", str(CHECKER_PARENT / "reference" / "solutions")]
+    hidden = (CHECKER_PARENT / "reference" / "solutions", CHECKER_PARENT / "reference" / "data" / "heldout")
+    return [*binds, *(arg for folder in hidden for arg in ("--tmpfs", str(folder)))]
 
 
 @functools.lru_cache(maxsize=1)

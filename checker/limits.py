@@ -1,4 +1,5 @@
-"""Resource limits for the child: address space, CPU time, file size, no core dumps, output and weights caps."""
+"""Resource limits for the child: address space, CPU time, file size, no core dumps, output, and the caps on the
+whole run (its processes and threads, its memory, everything it writes)."""
 from __future__ import annotations
 
 import os
@@ -15,7 +16,6 @@ class Limits:
     memory_mb: int = 6144  # address space (importing torch alone maps about 3.6 GB)
     file_mb: int = 256  # largest file the script may write
     output_bytes: int = 32 * MIB  # more output than this is a flood: the child is stopped
-    weights_bytes: int = 64 * MIB
     sandbox_mb: int = 1024  # everything the script writes, under the OS boundary: its folder and /dev/shm together
     processes: int = 256  # processes and threads together (torch's threads and DataLoader workers count)
     run_memory_mb: int = 4096  # memory held by all the run's processes together (checker.monitor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from checker.evaluate import labels
 from checker.messages import text
 from checker.verdict import InputError, Verdict
 
@@ -51,7 +52,8 @@ def write_figure(verdict: Verdict, path: Path) -> Path:
         if finite and min(finite) > 0 and max(finite) / min(finite) > 50:
             loss_axes.set_yscale("log")  # a loss that blew up would flatten the other curve
         loss_axes.set(xlabel=text("curve", "step", lang), ylabel=text("curve", "loss", lang))
-        accuracy_axes.set(xlabel=text("curve", "epoch", lang), ylabel="%", title=text("curve", "accuracy", lang))
+        heldout = text("curve", "accuracy", lang, images=f"{len(labels()):,}")
+        accuracy_axes.set(xlabel=text("curve", "epoch", lang), ylabel="%", title=heldout)
         epochs_drawn = sorted({e for c in (student, reference) for e, _ in (c.get("accuracy") or [])})
         if epochs_drawn:
             accuracy_axes.set_xticks(epochs_drawn[:: max(1, len(epochs_drawn) // 10)])  # whole epochs only

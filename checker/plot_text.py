@@ -86,7 +86,10 @@ def _accuracy_line(student: dict, reference: dict, lang: str) -> str:
 
     if not student.get("accuracy"):
         return ""
-    line = f"{text('curve', 'accuracy', lang)}: {text('curve', 'you', lang)} {epochs(student)}"
+    from checker.evaluate import labels
+
+    images = f"{len(labels()):,}"
+    line = f"{text('curve', 'accuracy', lang, images=images)}: {text('curve', 'you', lang)} {epochs(student)}"
     if reference.get("accuracy"):
         line += f" · {text('curve', 'reference', lang)} {epochs(reference)}"
     return line

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from checker import isolation, monitor
 from checker.child.reaper import kill_process_tree
+from checker.child.wipe import remove_tree
 from checker.child.wire import REPORT_KINDS, ReportTampered, read_report
 from checker.limits import Limits
 from reference import threads as torch_threads
@@ -47,13 +48,7 @@ class ChildRun:
     tampered: str = ""  # why the report cannot be trusted, when it cannot
     wall_s: float = 0.0
     over: "monitor.Over | None" = None  # a cap on the whole run that it went over (processes, memory)
-    weights_path: Path | None = None
     isolation: str = isolation.PROCESS  # the boundary the child ran behind: "bubblewrap" or "process"
-
-    def cleanup(self) -> None:
-        """Delete the kept weights file, once the parent has evaluated it."""
-        if self.weights_path is not None:
-            self.weights_path.unlink(missing_ok=True)
 
     def first(self, kind: str) -> dict | None:
         return next((m for m in self.messages if m.get("kind") == kind), None)
@@ -69,45 +64,53 @@ class RunRequest:
     device: str
     data_files: dict[str, Path]  # relative path in the sandbox -> source file (read-only copies)
     data_root_relative: str  # the torchvision MNIST root, relative to the sandbox
+    heldout_relative: str  # the held-out images (no labels), relative to the sandbox
     forbidden: list[str]
     limits: Limits
     custom_probes: list[dict] = field(default_factory=list)  # {"id", "name", "source"} of the scenario's own probes
 
 
-def run_in_sandbox(request: RunRequest, keep: Path | None = None, launcher=None) -> ChildRun:
-    """Run the student's script under the harness and return what it reported. `keep` receives the weights.
-    `launcher` starts the child: a fresh process by default, or a warm worker (checker.workers)."""
+FOLDERS = ("out", "tmp", "cache", "home", "script")  # the child's own, writable (script/ holds the script alone)
+
+
+def run_in_sandbox(request: RunRequest, launcher=None) -> ChildRun:
+    """Run the student's script under the harness and return what it reported. `launcher` starts the child: a
+    fresh process by default, or a warm worker (checker.workers). Nothing the child writes comes back."""
     launcher = launcher or FRESH_PROCESS
-    sandbox = Path(tempfile.mkdtemp(prefix="torchdrill-", dir=getattr(launcher, "sandbox_parent", None)))
+    inputs = Path(tempfile.mkdtemp(prefix="torchdrill-", dir=getattr(launcher, "inputs_parent", None)))
     try:
-        spec = _prepare(sandbox, request)
-        result = _spawn_and_wait(sandbox, spec, request.limits, launcher)
-        weights = sandbox / "out" / "weights.pt"
-        if keep is not None and weights.is_file() and 0 < weights.stat().st_size <= request.limits.weights_bytes:
-            shutil.copyfile(weights, keep)
-            result.weights_path = keep
-        return result
+        links = _write_inputs(inputs, request)
+        sandbox = launcher.sandbox_for(inputs)
+        spec = {**_spec(sandbox, request), "inputs": str(inputs), "links": links}
+        return _spawn_and_wait(sandbox, spec, request.limits, launcher)
     finally:
-        _remove(sandbox)
+        _remove(inputs)
 
 
-def _prepare(sandbox: Path, request: RunRequest) -> dict:
-    for sub in ("out", "tmp", "cache", "home", "script"):
-        (sandbox / sub).mkdir()
-    script = sandbox / "script" / request.script_name  # a folder of its own: no script name collides with ours
-    script.write_bytes(request.script_source)
-    (sandbox / "out" / "weights.pt").touch()  # under bubblewrap, the one file the child can write on our disk
+def _write_inputs(inputs: Path, request: RunRequest) -> list[str]:
+    """What the child reads: the script and copies of the data, never a link to the parent's own files; their
+    paths relative to the sandbox. A fresh child runs in this very folder, a warm worker's in a folder of its own
+    that links to these."""
+    for sub in FOLDERS:
+        (inputs / sub).mkdir()
+    script = f"script/{request.script_name}"  # a folder of its own: no script name collides with ours
+    (inputs / script).write_bytes(request.script_source)
     for relative, source in request.data_files.items():
-        target = sandbox / relative
+        target = inputs / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)  # a copy, never a link: the parent's data must stay out of reach
+        shutil.copyfile(source, target)
         target.chmod(0o444)
-    for folder in {(sandbox / r).parent for r in request.data_files}:
+    for folder in {(inputs / r).parent for r in request.data_files}:
         folder.chmod(0o555)
+    return [script, *request.data_files]
+
+
+def _spec(sandbox: Path, request: RunRequest) -> dict:
     return {
-        "script": str(script), "sandbox": str(sandbox), "probes": request.probes,
+        "script": str(sandbox / "script" / request.script_name), "sandbox": str(sandbox), "probes": request.probes,
         "entry_points": request.entry_points, "overrides": request.overrides, "device": request.device,
-        "data_root": str(sandbox / request.data_root_relative), "weights_out": str(sandbox / "out" / "weights.pt"),
+        "data_root": str(sandbox / request.data_root_relative),
+        "heldout_images": str(sandbox / request.heldout_relative),
         "forbidden": request.forbidden, "custom_probes": request.custom_probes, "limits": request.limits.settings(),
     }
 
@@ -151,6 +154,12 @@ class FreshProcess:
         """Decided at the first run, not at import: finding out costs one `bwrap true`."""
         return self._boundary or isolation.mode()
 
+    @staticmethod
+    def sandbox_for(inputs: Path) -> Path:
+        """A fresh child runs in the folder of its inputs: behind bubblewrap a fresh tmpfs there, with the inputs
+        bound back read-only; behind the process sandbox alone, that folder itself."""
+        return inputs
+
     def stop_all(self) -> None:
         """Kill every child this launcher started that is still running (when its supervisor is abandoned)."""
         for child in self.started:
@@ -163,12 +172,12 @@ class FreshProcess:
         identity = isolation.run_identity()
         contained = self.isolation == isolation.BUBBLEWRAP
         argv = isolation.python_argv(bootstrap(spec.get("child_module", HARNESS)), identity if contained else None)
-        if identity is not None:
-            give_to(sandbox, identity)
-        if contained:  # only the weights file reaches the parent's disk
+        if identity is not None and not contained:
+            give_to(sandbox, identity)  # behind the process sandbox alone, the child writes in this very folder
+        if contained:  # nothing of the parent's is writable: the child's only writable places are its own tmpfs
             mounts = spec.get("mounts") or {
-                "read_only": [spec["script"], spec["data_root"]], "writable": [spec["weights_out"]],
-                "folders": [str(sandbox / d) for d in ("out", "tmp", "cache", "home", "script")]}
+                "read_only": [spec["script"], spec["data_root"], spec["heldout_images"]],
+                "folders": [str(sandbox / d) for d in FOLDERS]}
             argv = isolation.wrap(argv, sandbox, writable_mb=limits.sandbox_mb,
                                   read_only=[Path(p) for p in mounts["read_only"]],
                                   writable=[Path(p) for p in mounts.get("writable", [])],
@@ -276,27 +285,5 @@ def give_to(folder: Path, identity: tuple[int, int]) -> None:
 
 
 def _remove(sandbox: Path) -> None:
-    """Delete a sandbox folder the child could write in. A folder the child made unwritable is made writable
-    again first, through a descriptor opened without following links: a link the child planted (or one of the
-    user's that trace mirrors) is deleted as a link, never followed to change what it names."""
-    for folder, dirs, _ in os.walk(sandbox):  # os.walk lists a link to a folder among `dirs`, never enters it
-        for name in dirs:
-            _make_writable(folder, name)
-    shutil.rmtree(sandbox, ignore_errors=True)  # rmtree unlinks links, never follows them
-
-
-def _make_writable(parent: str, name: str) -> None:
-    try:
-        parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        return
-    try:  # O_PATH opens even a folder of mode 000; with O_NOFOLLOW and O_DIRECTORY, never a link
-        fd = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent_fd)
-        try:
-            os.chmod(f"/proc/self/fd/{fd}", 0o755)  # that very folder, whatever its path has become
-        finally:
-            os.close(fd)
-    except (OSError, AttributeError):
-        pass  # a link (refused), gone, or no O_PATH on this system
-    finally:
-        os.close(parent_fd)
+    """Delete a sandbox folder the child could write in, never following a link in it (checker.child.wipe)."""
+    remove_tree(sandbox)

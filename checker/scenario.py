@@ -88,7 +88,6 @@ class Grading:
 @dataclass(frozen=True)
 class Scenario:
     id: str
-    model: str
     seed_tutorial: str
     max_diff_lines: int
     probes: tuple[str, ...]

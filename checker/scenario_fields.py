@@ -6,25 +6,22 @@ from pathlib import Path
 from checker.scenario import (KNOWN_LINTS, KNOWN_PROBES, VISIBILITIES, Budget, CustomProbe, Grading, Scenario,
                               ScenarioError, Text, Variant, solutions_dir)
 
-TOP_KEYS = {"id", "model", "seed_tutorial", "max_diff_lines", "probes", "lints", "title", "summary", "explanation",
+TOP_KEYS = {"id", "seed_tutorial", "max_diff_lines", "probes", "lints", "title", "summary", "explanation",
             "hints", "entry_points", "budget", "variants", "grading", "custom_probes", "bug"}
 ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume"}
 BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance"}
 VARIANT_KEYS = {"name", "base", "replace", "expect", "failing"}
 GRADING_KEYS = {"weights", "default_weight", "visibility"}
 CUSTOM_PROBE_KEYS = {"file", "ok", "fail", "why"}
-MODELS = ("network", "net", "cnn")
+RETIRED_KEYS = {"model"}  # once the reference network the weights loaded into; accuracy now needs none
 
 
 def parse(raw: dict, path: Path) -> Scenario:
     where = lambda field: f"{path}: field {field!r}"  # noqa: E731
-    _no_unknown(raw, TOP_KEYS, path, "")
+    _no_unknown(raw, TOP_KEYS | RETIRED_KEYS, path, "")
     scenario_id = _required(raw, "id", str, where)
     if scenario_id != path.stem:
         raise ScenarioError(f"{where('id')}: is {scenario_id!r} but the file is {path.name}; make them the same")
-    model = _required(raw, "model", str, where)
-    if model not in MODELS:
-        raise ScenarioError(f"{where('model')}: unknown model {model!r}; choose one of {', '.join(MODELS)}")
     custom = tuple(_custom_probe(probe_id, table, path) for probe_id, table in
                    _required_or(raw, "custom_probes", dict, {}, where).items())
     probes = tuple(_required(raw, "probes", list, where))
@@ -42,7 +39,7 @@ def parse(raw: dict, path: Path) -> Scenario:
         _required(entry, key, str, lambda f: where(f"entry_points.{f}"))
     hints = _required_or(raw, "hints", list, [], where)
     return Scenario(
-        id=scenario_id, model=model, seed_tutorial=str(raw.get("seed_tutorial", "")),
+        id=scenario_id, seed_tutorial=str(raw.get("seed_tutorial", "")),
         max_diff_lines=int(raw.get("max_diff_lines", 0)), probes=probes, lints=lints,
         title=_text(raw, "title", where), summary=_text(raw, "summary", where),
         explanation=_text(raw, "explanation", where),

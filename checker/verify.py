@@ -1,7 +1,6 @@
 """`checker verify`: run a submission in the sandbox, compute the evidence in the parent, return a Verdict."""
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -31,8 +30,6 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     submission = read_submission(Path(path), lang)
     scenario = scenario_for(submission.path, scenario_id, lang)
     device = resolve_device(device)
-    warm = threading.Thread(target=_prepare_evaluation, args=(data_kind, data_root), daemon=True)  # overlaps the run
-    warm.start()
     status = on_status or (lambda message: None)
     from checker import reference_cache
 
@@ -44,7 +41,6 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     status(text("ui", "running", lang))
     run = run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device, data_kind,
                      data_root, timeout_s, launcher=launcher)
-    warm.join()
     hits = rules.run(submission.tree, scenario.lints)
     verdict = assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
                        time.perf_counter() - started, timeout_s, tamper.tamper_hits(submission.tree))
@@ -58,7 +54,7 @@ def solution_result(scenario: Scenario, device: str, data_kind: str, data_root: 
     run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(), [], device,
                      data_kind, data_root, timeout_s, launcher=launcher)
     done = run.first("done") or {}
-    accuracy, why_not = _measured_accuracy(run, scenario, data_kind, data_root)
+    accuracy, why_not = measured_accuracy(run)
     if accuracy is None:  # never cache a failure as a figure
         raise ReferenceFailed(f"the reference solution of {scenario.id!r} did not run: {why_not}\n{run.output[-2000:]}")
     reference_curves = curves.from_report(done.get("curves"))
@@ -80,15 +76,6 @@ def with_curves(verdict: Verdict, run, reference_curves: dict | None) -> Verdict
                                     "signature": signature})
 
 
-def _prepare_evaluation(data_kind: str, data_root: str | None) -> None:
-    """Import torch and load the parent's test data while the child trains, so only the forward pass is left."""
-    try:
-        evaluate.test_tensors(data_kind, data_root)
-        import reference.models  # noqa: F401
-    except Exception:  # noqa: BLE001 (the evaluation itself reports any problem, in its own words)
-        pass
-
-
 def resolve_device(device: str) -> str:
     if device not in ("cpu", "cuda", "auto"):
         raise InputError(f"unknown device {device!r}: choose cpu, cuda or auto")
@@ -105,50 +92,41 @@ def resolve_device(device: str) -> str:
 
 def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], device: str, data_kind: str,
                data_root: str | None, timeout_s: float | None, launcher=None) -> sandbox.ChildRun:
-    """Run one script of this scenario in a fresh sandbox; the weights land in a temporary file we own."""
-    import tempfile
-
+    """Run one script of this scenario in a fresh sandbox, with its data and the held-out images (no labels)."""
     root = mnist.mnist_root(data_kind, data_root)
     # The child's TORCHDRILL_HOME is sandbox/home, so its own mnist_root() finds the subset where it expects it.
     relative_root = "data/mnist" if data_kind == "full" else f"home/mnist/{root.name}"
     files = {f"{relative_root}/MNIST/raw/{n}": root / "MNIST" / "raw" / n for n in mnist.RAW_FILES}
+    heldout = f"eval/{evaluate.IMAGES}"
     request = sandbox.RunRequest(
         script_name=name, script_source=source, probes=probes, entry_points=scenario.entry_points,
-        overrides=dict(scenario.budget.overrides), device=device, data_files=files, data_root_relative=relative_root,
-        forbidden=[str(p) for p in forbidden_folders(scenario)], limits=scenario.budget.limits(timeout_s),
+        overrides=dict(scenario.budget.overrides), device=device,
+        data_files={**files, heldout: evaluate.images_file()}, data_root_relative=relative_root,
+        heldout_relative=heldout, forbidden=[str(p) for p in forbidden_folders(scenario)],
+        limits=scenario.budget.limits(timeout_s),
         custom_probes=[{"id": c.id, "name": c.path.name, "source": c.path.read_text(encoding="utf-8")}
                        for c in scenario.custom_probes if c.id in probes],
     )
-    handle = tempfile.NamedTemporaryFile(prefix="torchdrill-weights-", suffix=".pt", delete=False)
-    handle.close()
-    try:
-        run = sandbox.run_in_sandbox(request, keep=Path(handle.name), launcher=launcher)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    if run.weights_path is None:
-        Path(handle.name).unlink(missing_ok=True)
-    return run
+    return sandbox.run_in_sandbox(request, launcher=launcher)
 
 
 def forbidden_folders(scenario: Scenario) -> list[Path]:
     from checker.scenario import scenario_dirs, solutions_dir
 
     return [solutions_dir(), scenario.metadata_path.parent, scenario.solution_path.parent, *scenario_dirs(),
-            mnist.torchdrill_home()]
+            mnist.torchdrill_home(), mnist.heldout_dir()]
 
 
-def _measured_accuracy(run, scenario: Scenario, data_kind: str, data_root: str | None, lang: str = "en"):
-    """(accuracy, None) from the child's weights, or (None, why not)."""
-    try:
-        if run.first("done") is None:
-            return None, text("fail", "not_checked", lang)
-        model = evaluate.load_weights(run.weights_path, scenario.model)
-        return evaluate.accuracy(model, data_kind, data_root), None
-    except evaluate.WeightsError as error:
-        return None, str(error)
-    finally:
-        run.cleanup()
+def measured_accuracy(run, lang: str = "en") -> tuple[float | None, str | None]:
+    """(accuracy, None) from the predictions the child sent for the held-out images, or (None, why not)."""
+    if run.first("done") is None:
+        return None, text("fail", "not_checked", lang)
+    sent = run.first("predictions") or {}
+    if isinstance(sent.get("error"), str):
+        return None, text("fail", "model_failed_on_heldout", lang, detail=clean(sent["error"])[:300])
+    if evaluate.problem(sent.get("digits")):
+        return None, text("fail", "no_predictions", lang)
+    return evaluate.score(sent["digits"]), None
 
 
 def assemble(scenario: Scenario, path: Path, run, hits, reference: float, lang: str, data_kind: str,
@@ -158,7 +136,7 @@ def assemble(scenario: Scenario, path: Path, run, hits, reference: float, lang: 
     from checker.findings import accuracy_check, probe_checks, run_check, tamper_check
 
     runs, traceback = run_check(run, scenario, lang, timeout_s)
-    student, why_not = _measured_accuracy(run, scenario, data_kind, data_root, lang)
+    student, why_not = measured_accuracy(run, lang)
     checks = [runs, *probe_checks(run, scenario, hits, lang),
               accuracy_check(student, reference, scenario.budget.tolerance, why_not, lang)]
     if tampering:

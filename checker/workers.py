@@ -7,7 +7,6 @@ The worker's side is checker/child/zygote.py. Linux and macOS only; elsewhere us
 """
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -18,7 +17,8 @@ from checker import isolation
 from checker.child.reaper import descendants, kill_process_tree
 from checker.child.wire import Channel, ConnectionGone
 from checker.limits import Limits
-from checker.sandbox import CHECKER_PARENT, WorkerLost, child_env, give_to
+from checker.child.wipe import remove_tree
+from checker.sandbox import CHECKER_PARENT, FOLDERS, WorkerLost, child_env, give_to
 from reference import threads as torch_threads
 
 ZYGOTE_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); "
@@ -76,19 +76,23 @@ class WarmWorker:
     def __init__(self, threads: int | None = None, boundary: str | None = None):
         self.threads = threads
         self.isolation = boundary or isolation.mode()  # `boundary` forces one, for comparisons (bench/)
-        self._scratch = Path(tempfile.mkdtemp(prefix="torchdrill-worker-"))
-        self.sandbox_parent = self._scratch  # each run's sandbox is made here, the one folder the worker sees
         self.identity = isolation.run_identity()  # the worker's own uid when the checker runs as root
+        self._home = Path(tempfile.mkdtemp(prefix="torchdrill-worker-"))
+        self.inputs_parent = self._home / "inputs"  # each run's inputs, written by us, read-only to the worker
+        self._scratch = self._home / "scratch"  # the worker's writable folder: its runs' sandboxes, one at a time
+        self.inputs_parent.mkdir(mode=0o755)
+        self._scratch.mkdir()
+        self._home.chmod(0o711)  # entered by the worker's own uid and by bubblewrap run by root, never listed
         if self.identity is not None:
             give_to(self._scratch, self.identity)
-            self._scratch.chmod(0o711)  # bubblewrap, as root without capabilities, must still enter it
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         contained = self.isolation == isolation.BUBBLEWRAP
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         argv = [*isolation.python_argv(ZYGOTE_BOOTSTRAP, self.identity if contained else None),
                 str(theirs.fileno()), "contained" if contained else "-"]
         drop = {}
-        if contained:  # one boundary per worker, with its own PID namespace that the worker empties after each run
-            argv = isolation.wrap(argv, self._scratch, writable_mb=None)
+        if contained:  # one boundary per worker: its own PID namespace and a sized tmpfs, emptied after each run
+            argv = isolation.wrap(argv, self._scratch, writable_mb=Limits().sandbox_mb,
+                                  read_only=[self.inputs_parent])
         elif self.identity is not None:
             drop = isolation.popen_identity(self.identity)
         try:
@@ -109,12 +113,18 @@ class WarmWorker:
             self.close()
             raise WorkerError(ready["error"])
 
+    def sandbox_for(self, inputs: Path) -> Path:
+        """Where a run's child runs: a folder the worker makes afresh in its own writable folder for each run
+        (linking to `inputs`) and empties afterwards."""
+        if self.identity is not None:
+            give_to(inputs, self.identity)  # readable by the worker's uid; bound read-only under bubblewrap
+        return self._scratch / "run"
+
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int) -> ForkedChild:
         """Fork a child for one run (the launcher interface of checker.sandbox)."""
         env = {**env, **torch_threads.thread_env(self.threads or torch_threads.available_cores())}
-        if self.identity is not None:
-            give_to(sandbox, self.identity)
-        request = {"sandbox": str(sandbox), "env": env, "spec": spec, "limits": limits.settings(),
+        request = {"sandbox": str(sandbox), "inputs": spec["inputs"], "links": spec["links"],
+                   "folders": list(FOLDERS), "env": env, "spec": spec, "limits": limits.settings(),
                    "timeout_s": limits.timeout_s, "threads": self.threads}
         try:
             self._channel.send(request, [out_w, report_w])
@@ -132,7 +142,7 @@ class WarmWorker:
         self._channel.close()  # the worker sees the end of its socket and leaves; make sure of it
         kill_process_tree(self._process.pid)
         self._process.wait()
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        remove_tree(self._home)  # behind the process sandbox alone, the scratch folder holds what runs left
 
     def __enter__(self) -> "WarmWorker":
         return self

@@ -39,6 +39,11 @@ def subset_manifest() -> dict:
     return json.loads((embedded_subset_dir() / "manifest.json").read_text())
 
 
+def heldout_dir() -> Path:
+    """The package folder holding the held-out test images and their labels (never shown to a sandbox)."""
+    return Path(str(resources.files("reference") / "data" / "heldout"))
+
+
 def mnist_root(kind: str = "subset", data_root: str | os.PathLike | None = None) -> Path:
     """A torchvision MNIST root for `kind` ("subset" or "full"), unpacking or converting once into the cache."""
     if kind == "subset":

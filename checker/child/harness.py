@@ -107,7 +107,10 @@ def run(spec: dict, reporter: Reporter) -> None:
     from checker.child.curves import CurveRecorder
     from checker.child.probes import ProbeSet
 
-    torch_save, nn_module = torch.save, torch.nn.Module  # taken before the script can replace them
+    from checker.child import predict
+
+    nn_module = torch.nn.Module  # taken before the script can replace it
+    images = predict.load_images(spec["heldout_images"])  # before the script runs: no label comes with them
     reporter.send("started", import_s=time.perf_counter() - started)
     student_file = spec["script"]
     probes = ProbeSet(student_file=student_file, enabled=frozenset(spec["probes"]))
@@ -130,7 +133,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     if needs_runtime_probes(spec["probes"]):  # with none asked for (the reference run), no hook at all
         wrap_entry_points(module, names, probes)
         probes.install()
-    curves = CurveRecorder(spec["data_root"], spec["device"])  # outermost: its evaluation is outside every scope
+    curves = CurveRecorder(images, spec["device"])  # outermost: its predictions are outside every scope
     curves.install(module, names.get("train"))
     began = time.perf_counter()
     try:
@@ -144,11 +147,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     train_s = time.perf_counter() - began
     if not isinstance(model, nn_module):
         return reporter.send("no_model", returned=type(model).__name__)
-    try:
-        state = {k: v.detach().cpu() if isinstance(v, torch.Tensor) else v for k, v in model.state_dict().items()}
-        torch_save(state, spec["weights_out"])  # whatever it holds; the parent loads it with weights_only=True
-    except BaseException as error:
-        return crash("save", error)
+    reporter.send("predictions", **predictions(model, images, predict))
     findings = list(probes.findings.values())
     try:
         findings += run_posthoc(spec, module, model, posthoc)
@@ -164,6 +163,16 @@ def run(spec: dict, reporter: Reporter) -> None:
     reporter.send("done", train_s=train_s, model_calls=probes.model_calls, optimizer_steps=probes.optimizer_steps,
                   steps_outside_train=probes.steps_outside_train, train_calls=probes.train_calls,
                   eval_model_calls=probes.eval_model_calls, curves=curves.series())
+
+
+def predictions(model, images, predict) -> dict:
+    """The trained model's digit for every held-out image (the parent scores them), or why it gave none."""
+    from checker.child.posthoc import _one_line
+
+    try:
+        return {"digits": predict.digits(model, images)}
+    except Exception as error:  # noqa: BLE001 (a model that cannot classify the images has no accuracy: say why)
+        return {"error": _one_line(error)}
 
 
 def set_budget(spec: dict, module, torch) -> None:

@@ -13,7 +13,7 @@ _HEADER = struct.Struct("!I")
 MAX_MESSAGE = 16 * 1024 * 1024
 MAX_FDS = 4
 REPORT_MAX = 1024 * 1024  # one report message from the harness; anything longer is not ours
-REPORT_KINDS = frozenset({"started", "findings", "crash", "missing_entry_points", "no_model", "done"})
+REPORT_KINDS = frozenset({"started", "findings", "crash", "missing_entry_points", "no_model", "predictions", "done"})
 TRACE_KINDS = frozenset({"started", "finding", "probe_error", "done"})  # the tracer's (checker.child.tracer)
 MAX_REPEATS = 100  # messages of one repeatable kind in a run; more is a flood
 

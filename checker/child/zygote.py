@@ -1,14 +1,20 @@
 """A warm worker: a process that imports torch once, then forks one sandboxed child per run (a small fork server).
 
 The checker starts it as `python -I -c <bootstrap> FD`, FD being its end of a Unix socket. For each request (a
-sandbox, its environment, limits and the harness spec, with the child's stdout and report pipe passed as file
-descriptors) it forks. The child starts its own session, applies the resource limits, moves into the sandbox and
-runs the harness exactly as a fresh `python -I` child would, minus the seconds of importing torch. The worker
-answers with the child's pid, then with its exit status. The worker itself never runs torch code, so forking it
-is safe: there are no threads and no thread pools to inherit.
+sandbox, its inputs, environment, limits and the harness spec, with the child's stdout and report pipe passed as
+file descriptors) it makes the run's folder afresh, linking to the inputs the checker wrote (read-only), and forks.
+The child starts its own session, applies the resource limits, moves into the sandbox and runs the harness exactly
+as a fresh `python -I` child would, minus the seconds of importing torch. The worker answers with the child's pid,
+then with its exit status. The worker itself never runs torch code, so forking it is safe: there are no threads
+and no thread pools to inherit.
+
+Each student starts clean: after a run, everything the run left is gone before the next one starts (its processes,
+and every file in the worker's writable folder and, behind the OS boundary, in /dev/shm), no link it left is ever
+followed, and the worker is not dumpable, so no run can open its memory (/proc/PID/mem) to reach the next.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import resource
@@ -17,11 +23,14 @@ import sys
 import tempfile
 import time
 import traceback
+from pathlib import Path
 
 from checker.child.reaper import kill_all_but, kill_process_tree
+from checker.child.wipe import empty_folder
 from checker.child.wire import Channel, ConnectionGone, close_quietly
 
 POLL_S = 0.05
+PR_SET_DUMPABLE = 4
 BACKSTOP_S = 30  # past the checker's own timeout, the worker kills a child itself (if the checker went away)
 
 
@@ -111,6 +120,14 @@ def serve(channel: Channel, contained: bool) -> None:
                 close_quietly(fd)
             channel.send({"error": f"expected 2 file descriptors, got {len(fds)}"})
             continue
+        sandbox = Path(request["sandbox"])
+        try:
+            make_run_folder(sandbox, Path(request["inputs"]), request["links"], request["folders"])
+        except OSError as error:
+            for fd in fds:
+                close_quietly(fd)
+            channel.send({"error": f"the run's folder could not be made: {error}"})
+            continue
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -121,9 +138,28 @@ def serve(channel: Channel, contained: bool) -> None:
             close_quietly(fd)
         channel.send({"pid": pid})
         code = wait_for(pid, channel, request["timeout_s"] + BACKSTOP_S)
-        if contained:  # alone in our PID namespace: whatever is left (a daemon that left its session) goes
-            kill_all_but({1, os.getpid()})
+        clean_up(sandbox.parent, contained)
         channel.send({"exit": code})
+
+
+def make_run_folder(sandbox: Path, inputs: Path, links: list[str], folders: list[str]) -> None:
+    """The run's folder, made afresh: its own empty folders, and a link to each of its inputs (read-only)."""
+    sandbox.mkdir()
+    for name in folders:
+        (sandbox / name).mkdir(exist_ok=True)
+    for relative in links:
+        (sandbox / relative).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(inputs / relative, sandbox / relative)
+
+
+def clean_up(scratch: Path, contained: bool) -> None:
+    """Everything the run left, before the next one: its processes, then every file it could write. Alone in our
+    PID namespace (behind the OS boundary), every other process is the run's, even a daemon that left its session,
+    and /dev/shm is the worker's own; behind the process sandbox alone, /dev/shm is the host's, never touched."""
+    if contained:
+        kill_all_but({1, os.getpid()})
+        empty_folder(Path("/dev/shm"))
+    empty_folder(scratch)
 
 
 def main(fd: int, contained: bool = False) -> None:
@@ -135,6 +171,9 @@ def main(fd: int, contained: bool = False) -> None:
         return
     if contained and os.getpid() > 3:
         channel.send({"error": "the worker expected a PID namespace of its own, and is not in one"})
+        return
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        channel.send({"error": "the worker could not make itself non-dumpable"})
         return
     channel.send({"ready": True, "pid": os.getpid()})
     serve(channel, contained)

@@ -15,11 +15,9 @@ from checker.cli import exits_cleanly
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write it (default: the first folder of $TORCHDRILL_SCENARIOS, else ./buggy_examples "
                    "if it exists, else ./scenarios).")
-@click.option("--model", type=click.Choice(["network", "net", "cnn"]),
-              help="The reference architecture the weights load into (default: guessed from the class name).")
 @click.option("--force", is_flag=True, help="Overwrite files that exist already.")
 @exits_cleanly
-def command(scenario_id, from_solution, folder, model, force):
+def command(scenario_id, from_solution, folder, force):
     """Scaffold a new scenario: a buggy script to put one bug into, its solution, and metadata with every
     field commented. Then follow the steps it prints (the whole walk-through is docs/authoring.md).
 
@@ -33,7 +31,7 @@ def command(scenario_id, from_solution, folder, model, force):
     from checker.scenario import SCENARIOS_ENV
 
     folder = folder or default_folder()
-    made = scaffold(scenario_id, folder, from_solution, model, force)
+    made = scaffold(scenario_id, folder, from_solution, force)
     for path in (made.buggy, made.solution, made.metadata):
         click.echo(f"wrote {path}")
     for note in made.notes:

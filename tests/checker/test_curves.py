@@ -7,27 +7,36 @@ import math
 
 import pytest
 
-from checker import curves, plot_text, reference_cache
+from checker import curves, evaluate, plot_text, reference_cache
 from checker.child.curves import downsample
 from checker.scenario import find
 from tests.checker.test_cli import checker
 
-GOOD = {"loss": [[1, 2.3], [2, 1.9], [3, 1.2]], "epoch_steps": [3], "accuracy": [[1, 0.8]]}
+def predicted(accuracy: float) -> str:
+    """Digits for the held-out images that score `accuracy`: the first ones right, the rest one digit off."""
+    labels = evaluate.labels()
+    right = round(accuracy * len(labels))
+    return "".join(str(label if i < right else (label + 1) % 10) for i, label in enumerate(labels))
+
+
+GOOD = {"loss": [[1, 2.3], [2, 1.9], [3, 1.2]], "epoch_steps": [3], "predictions": [[1, predicted(0.8)]]}
 
 
 def series(values: list, epoch_steps: list | None = None, accuracy: list | None = None) -> curves.Curves:
     loss = [[step, v] for step, v in enumerate(values, 1)]
-    return curves.from_report({"loss": loss, "epoch_steps": epoch_steps or [len(values)],
-                               "accuracy": accuracy or [[1, 0.5]]})
+    epochs = [[epoch, predicted(value)] for epoch, value in (accuracy or [[1, 0.5]])]
+    return curves.from_report({"loss": loss, "epoch_steps": epoch_steps or [len(values)], "predictions": epochs})
 
 
 @pytest.mark.parametrize("forged", [
-    None, "curves", [], {"loss": "x", "epoch_steps": [], "accuracy": []},
+    None, "curves", [], {"loss": "x", "epoch_steps": [], "predictions": []},
     {**GOOD, "loss": [[1, 2.3]] * 2},  # steps must go forward
     {**GOOD, "loss": [[i, 1.0] for i in range(1, 10_000)]},  # more points than the harness ever sends
     {**GOOD, "loss": [[1, "2.3"]]}, {**GOOD, "loss": [[1, True]]}, {**GOOD, "loss": [[1, math.inf]]},
     {**GOOD, "loss": [[-1, 2.0]]}, {**GOOD, "loss": [[1, 2.0, 3.0]]},
-    {**GOOD, "accuracy": [[1, 1.5]]}, {**GOOD, "epoch_steps": [3, "4"]}, {**GOOD, "epoch_steps": {"a": 1}},
+    {**GOOD, "predictions": [[1, 0.8]]}, {**GOOD, "predictions": [[1, "12"]]},  # a score, or too few digits
+    {**GOOD, "predictions": [[1, "x" * len(evaluate.labels())]]}, {**GOOD, "predictions": [[1, predicted(0.8)]] * 2},
+    {**GOOD, "epoch_steps": [3, "4"]}, {**GOOD, "epoch_steps": {"a": 1}},
 ])
 def test_a_series_not_in_the_harness_form_is_dropped_never_shown(forged):
     """The child is the student's process: whatever it puts in its report's curves is checked for shape."""
@@ -70,7 +79,7 @@ def test_the_terminal_chart_shares_the_step_axis_so_a_short_run_shows_as_short()
     assert you.startswith("training loss  you") and "2.3 → 2.2" in you
     drawn = [sum(char in plot_text.BLOCKS for char in line) for line in (you, reference)]
     assert drawn == [3, 40]  # 3 steps of the reference's 40: a stub at the start of the same axis
-    assert accuracy == "test accuracy per epoch: you 50.0% · reference 50.0%"
+    assert accuracy == "held-out accuracy per epoch (2,000 images): you 50.0% · reference 50.0%"
     assert "×" in plot_text.chart_lines({"student": {**GOOD, "loss": [[1, 2.0], [2, None]]}}, "en")[0]
     assert plot_text.chart_lines({"student": None, "reference": REFERENCE.to_dict()}, "en") == []
     assert plot_text.chart_lines({"student": GOOD}, "zh")[0].startswith("训练损失  你的")
@@ -111,7 +120,7 @@ def test_verify_charts_the_loss_in_the_terminal_and_draws_a_figure(tmp_path):
     result = checker("verify", "buggy_examples/zero_grad.py", "--plot", str(figure), env={"COLUMNS": "120"})
     assert result.returncode == 1, result.stderr
     assert "training loss  you" in result.stdout and "reference" in result.stdout
-    assert "test accuracy per epoch: you" in result.stdout and "→ The training loss" in result.stdout
+    assert "held-out accuracy per epoch (2,000 images): you" in result.stdout and "→ The training loss" in result.stdout
     assert f"Figure: {figure}" in result.stderr
     pixels = imread(figure)
     assert figure.stat().st_size > 20_000 and pixels.shape[0] > 300 and pixels.shape[1] > 800

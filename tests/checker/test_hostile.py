@@ -43,10 +43,11 @@ def verify_fixture(name: str, cwd: Path, env: dict | None = None):
 
 def untrained_accuracy() -> float:
     """The accuracy of `torch.manual_seed(0); Net()`, computed here, in a process the fixture never touched."""
-    from checker.evaluate import accuracy
+    from checker import evaluate
+    from checker.child.predict import digits, load_images
 
     torch.manual_seed(0)
-    return accuracy(Net().eval())
+    return evaluate.score(digits(Net(), load_images(str(evaluate.images_file()))))
 
 
 def host_fingerprint(home: Path) -> dict[str, str]:

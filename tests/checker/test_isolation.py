@@ -58,7 +58,6 @@ def test_the_child_sees_only_its_own_view(torchdrill_home):
     scenario = find("zero_grad")
     source = LOOK_AROUND.replace("HOST_HOME", repr(str(torchdrill_home)))
     run = run_script(scenario, "zero_grad.py", source.encode(), [], "cpu", "subset", None, 120)
-    run.cleanup()
     assert run.isolation == isolation.BUBBLEWRAP
     facts = json.loads(next(line for line in run.output.splitlines() if line.startswith("FACTS "))[6:])
     assert facts["solutions"] == []  # the reference package is there, its solutions are not

@@ -3,6 +3,7 @@ and a worker that dies costs one submission a retry, never the batch."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import textwrap
 
@@ -12,6 +13,7 @@ from checker.scenario import find
 from checker.verify import run_script, verify
 from checker.workers import WarmWorker
 from tests.conftest import REPO, run_python
+from tests.unprivileged import needs_bubblewrap, run_checker_unprivileged, unprivileged_home
 
 REPORT_ISOLATION = textwrap.dedent('''
     import json, os, resource, sys, tempfile
@@ -33,9 +35,10 @@ REPORT_ISOLATION = textwrap.dedent('''
 ''')
 
 
-def facts_of(run) -> dict:
-    line = next(line for line in run.output.splitlines() if line.startswith("FACTS "))
-    return json.loads(line[len("FACTS "):])
+def facts_of(run, prefix: str = "FACTS ") -> dict:
+    line = next((line for line in run.output.splitlines() if line.startswith(prefix)), None)
+    assert line is not None, run.output[-3000:]
+    return json.loads(line[len(prefix):])
 
 
 def test_a_warm_child_is_isolated_like_a_fresh_one():
@@ -44,8 +47,6 @@ def test_a_warm_child_is_isolated_like_a_fresh_one():
     with WarmWorker(threads=1) as worker:
         warm = run_script(scenario, "zero_grad.py", REPORT_ISOLATION.encode(), [], "cpu", "subset", None, 120,
                           launcher=worker)
-    for run in (fresh, warm):
-        run.cleanup()
     assert facts_of(warm) == facts_of(fresh)
     facts = facts_of(warm)
     assert facts["own_group"] and facts["isolated"] and facts["cwd_is_home"] and facts["tmp_inside"]
@@ -101,3 +102,36 @@ def test_a_submission_that_kills_its_worker_costs_only_its_own_grade(tmp_path):
     assert grades["a_killer"]["status"] == "error" and "killed twice" in grades["a_killer"]["message"]
     assert grades["b_honest"]["status"] == "fixed"
     assert done.returncode == 1  # the grader says that one submission needs a look by hand
+
+
+HOSTILE = REPO / "tests" / "fixtures" / "hostile"
+
+
+@needs_bubblewrap
+@pytest.mark.parametrize("who", ["as_invoked", "unprivileged"])
+def test_each_student_starts_clean_on_a_warm_worker(who, tmp_path):
+    """Graded on one worker, one after the other: a submission that corrupts its worker's memory, one that leaves
+    files, a 300 MB ballast and links to host folders behind, one that crashes if it finds any of it, and an honest
+    fix. The reader finds nothing, no host folder changes, and the honest fix is graded "fixed"."""
+    home = unprivileged_home(tmp_path) if who == "unprivileged" else tmp_path
+    folder = home / "class"
+    for student, source in (("a_corrupter", HOSTILE / "worker_memory.py"), ("b_writer", HOSTILE / "leftovers_writer.py"),
+                            ("c_reader", HOSTILE / "leftovers_reader.py"),
+                            ("d_honest", REPO / "reference" / "solutions" / "zero_grad.py")):
+        (folder / student).mkdir(parents=True)
+        shutil.copy(source, folder / student / "zero_grad.py")
+    if who == "unprivileged":
+        for path in [folder, *folder.rglob("*")]:
+            os.chown(path, *(os.stat(home).st_uid,) * 2)
+    host = {path: os.stat(path) for path in ("/etc", "/root", "/home", "/var/tmp") if os.path.exists(path)}
+    args = ["grade", str(folder), "--scenario", "zero_grad", "--jobs", "1", "--json", str(home / "grades.json")]
+    done = run_checker_unprivileged(args, home) if who == "unprivileged" else run_python("-m", "checker", *args,
+                                                                                          cwd=tmp_path, timeout=600)
+    assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
+    grades = {g["student"]: g for g in json.loads((home / "grades.json").read_text())}
+    reader_runs = next(c["message"] for c in grades["c_reader"]["checks"] if c["id"] == "runs")
+    assert grades["c_reader"]["status"] == "not_fixed", reader_runs
+    assert grades["d_honest"]["status"] == "fixed", grades["d_honest"]["checks"]
+    for path, before in host.items():
+        after = os.stat(path)
+        assert (after.st_mode, after.st_uid, after.st_ctime_ns) == (before.st_mode, before.st_uid, before.st_ctime_ns)
