@@ -92,26 +92,27 @@ class Engine:
 
 def misconception(question: Question, answer):
     """The note on the misconception behind a declared wrong answer, when `answer` is that answer (as code: the
-    same program, whatever its spacing and comments); else None."""
-    key = _answer_key(question, answer)
+    same program, whatever its spacing and comments; as a prediction: the same value, however it is written,
+    `11,181,642` as well as `11181642`); else None."""
+    keys = _answer_keys(question, answer)
     for wrong, note in zip(question.wrong, question.notes):
-        if note is not None and key is not None and _answer_key(question, wrong) == key:
+        if note is not None and any(key in keys for key in _answer_keys(question, wrong)):
             return note
     return None
 
 
-def _answer_key(question: Question, answer):
-    """A form of an answer in which two ways of writing the same answer are equal; None if it does not parse."""
+def _answer_keys(question: Question, answer) -> list:
+    """The forms of an answer in which two ways of writing the same answer are equal; none if it does not parse."""
     try:
         if question.kind == "choice":
-            return answers.parse_choice(list(answer) if isinstance(answer, tuple) else answer, len(question.options))
+            return [answers.parse_choice(list(answer) if isinstance(answer, tuple) else answer, len(question.options))]
         if question.kind == "order":
-            return answers.parse_order(list(answer) if isinstance(answer, tuple) else answer, len(question.steps))
+            return [answers.parse_order(list(answer) if isinstance(answer, tuple) else answer, len(question.steps))]
         if question.kind == "predict":
-            return answers.parse_prediction(_as_text(answer))
-        return ast.dump(ast.parse(str(answer).strip()))
+            return answers.readings(_as_text(answer))
+        return [ast.dump(ast.parse(str(answer).strip()))]
     except (AnswerError, SyntaxError, ValueError):
-        return None
+        return []
 
 
 def _mnist_root(bank_id: str) -> str:
@@ -134,7 +135,7 @@ def _grade_predict(engine: Engine, question: Question, answer) -> Outcome:
     if run.status != "done":
         return engine.from_run(question, run)
     written = _as_text(answer)
-    correct = answers.accepts(run.value, written, question.tolerance)
+    correct = answers.accepts(run.value, written, question.tolerance, question.exact_type)
     if not correct:
         answers.check_readable(run.value, written)  # a near miss is asked again, not marked wrong
     return engine.outcome(question, correct, "correct" if correct else "wrong", run=run)

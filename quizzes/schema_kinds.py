@@ -7,7 +7,7 @@ from quizzes.schema_fields import Where, code, get, no_unknown, parse_check, tex
 
 KIND_KEYS = {
     "choice": {"options", "answer", "multiple", "code", "evidence"},
-    "predict": {"code", "tolerance"},
+    "predict": {"code", "tolerance", "exact_type"},
     "code": {"answer", "accept", "check", "code", "inputs", "trials"},
     "fill": {"code", "answer", "accept", "check", "inputs", "trials"},
     "order": {"steps", "code", "answer", "accept", "check", "inputs", "trials"},
@@ -101,7 +101,7 @@ def _predict(raw: dict, where: Where) -> dict:
     if not body or not isinstance(body[-1], ast.Expr):
         raise where.fail("code", "a predict snippet must end with an expression: its value is the answer")
     return {"code": snippet, "tolerance": float(get(raw, "tolerance", (int, float), where, 1e-3)),
-            "wrong": tuple(str(w) for w in raw["wrong"])}
+            "exact_type": get(raw, "exact_type", bool, where, False), "wrong": tuple(str(w) for w in raw["wrong"])}
 
 
 def _code_kind(raw: dict, where: Where) -> dict:

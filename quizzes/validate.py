@@ -49,11 +49,11 @@ def _check_predict(engine: Engine, question: Question) -> tuple[list[str], int]:
         return [f"the snippet could not run ({run.status}: {run.problem or run.output[-300:]})"], 1
     expected = answers.format_expected(run.value)
     problems = []
-    if not answers.accepts(run.value, expected, question.tolerance):
+    if not answers.accepts(run.value, expected, question.tolerance, question.exact_type):
         problems.append(f"the live value {run.shown!r} cannot be written as an answer; ask for its shape, "
                         "dtype or one element instead")
     for wrong in question.wrong:
-        if answers.accepts(run.value, wrong, question.tolerance):
+        if answers.accepts(run.value, wrong, question.tolerance, question.exact_type):
             problems.append(f"declared wrong answer {wrong!r} is accepted: the live value is {expected}")
     return problems, 1
 
