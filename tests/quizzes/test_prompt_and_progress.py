@@ -1,0 +1,53 @@
+"""The interactive prompt through the real CLI (issue 19): a code answer ends only where the student ends it,
+whatever blank lines it holds."""
+from __future__ import annotations
+
+import re
+
+from tests.quizzes.conftest import quiz
+from tests.quizzes.test_learner_loop import run, saved, seed_progress
+
+PAD_COLLATE = ["from torch.nn.utils.rnn import pad_sequence", "",  # one blank line at top level: not the end
+               "def pad_collate(batch):", "    sequences, labels = zip(*batch)",
+               "    return pad_sequence(sequences, batch_first=True), torch.tensor(labels)", "."]
+HEAD_GROUPS = ['body = [p for name, p in model.named_parameters() if not name.startswith("fc.")]', "",
+               "optimizer = torch.optim.SGD([", '    {"params": body},', "",
+               '    {"params": model.fc.parameters(), "lr": head_lr},', "], lr=base_lr, momentum=0.9)", "", ""]
+LENET = ["import torch", "import torch.nn as nn", "", "",  # PEP 8's two blank lines before a class: not the end
+         "class Net(nn.Module):", "    def __init__(self):", "        super().__init__()",
+         "        self.conv1 = nn.Conv2d(1, 6, 5)", "        self.conv2 = nn.Conv2d(6, 16, 5)",
+         "        self.fc1 = nn.Linear(16 * 5 * 5, 120)", "        self.fc2 = nn.Linear(120, 84)",
+         "        self.fc3 = nn.Linear(84, 10)", "",
+         "    def forward(self, x):", "        x = F.max_pool2d(F.relu(self.conv1(x)), 2)",
+         "        x = F.max_pool2d(F.relu(self.conv2(x)), 2)", "        x = torch.flatten(x, 1)",
+         "        x = F.relu(self.fc1(x))", "        x = F.relu(self.fc2(x))", "        return self.fc3(x)", "", ""]
+
+
+def flat(output: str) -> str:
+    """Terminal output as one line: the panel's borders and its wrapping taken out."""
+    return re.sub(r"[\s│]+", " ", output)
+
+
+def only_pending(banks, home, bank_id: str, question_id: str) -> None:
+    seed_progress(home, bank_id, solved=[q.id for q in banks[bank_id].questions if q.id != question_id])
+
+
+def test_blank_lines_inside_an_answer_never_end_it_and_nothing_spills_into_the_next_question(banks, tmp_path):
+    for bank_id, question_id, typed in (("dataloader", "collate_fn", PAD_COLLATE),
+                                        ("modules", "head_lr_groups", HEAD_GROUPS)):
+        home = tmp_path / bank_id
+        only_pending(banks, home, bank_id, question_id)
+        result = run(home, "run", bank_id, typed=typed + ["quit"])
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+        assert "Score: 1/1" in result.stdout and "Did you mean" not in result.stdout, result.stdout[-3000:]
+        assert "End the answer with a line holding just . (or with two empty lines)" in flat(result.stdout)
+        assert saved(home, bank_id)["questions"][question_id]["solved"]
+
+
+def test_a_pasted_file_with_pep8_blank_lines_is_read_whole_and_the_prompt_says_how_to_end_in_chinese(banks, tmp_path):
+    only_pending(banks, tmp_path, "autograd", "lenet")
+    result = quiz("run", "autograd", "--lang", "zh", input="\n".join(LENET + ["quit"]) + "\n",
+                  env={"TORCHDRILL_HOME": str(tmp_path), "COLUMNS": "200"}, timeout=240)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "用只有一个 . 的一行结束答案" in flat(result.stdout) and "继续读取：答案还没有定义 Net" in flat(result.stdout)
+    assert "得分：1/1" in result.stdout and saved(tmp_path, "autograd")["questions"]["lenet"]["solved"]
