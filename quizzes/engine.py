@@ -37,6 +37,15 @@ class Engine:
             self._predictions[question.id] = self.live(question, "predict", question.code)
         return self._predictions[question.id]
 
+    def proof(self, question: Question, answer, draws: int) -> LiveRun:
+        """`quiz validate`'s run of an answer: on the example, then on `draws` hidden trials, each one reported
+        (the time limit grows with them: each trial has what a grading gives it)."""
+        job = make_job(self.bank, question, "check", program_for(question, _program_answer(question, answer)),
+                       self.context(), draws=draws)
+        if job["trials"]:
+            job["timeout_s"] *= (1 + len(job["trials"])) / (1 + question.trials)
+        return read_reply(self.worker.run(job))
+
     def evidence(self, question: Question) -> LiveRun:
         """Run a choice question's shown code, then its evidence: code that shows the fact the answer rests on."""
         return self.live(question, "run", question.code.rstrip() + "\n" + question.evidence)
@@ -142,11 +151,17 @@ def _grade_predict(engine: Engine, question: Question, answer) -> Outcome:
 
 
 def _grade_program(engine: Engine, question: Question, answer) -> Outcome:
+    program = program_for(question, _program_answer(question, answer))
+    return engine.from_run(question, engine.live(question, "check", program))
+
+
+def _program_answer(question: Question, answer):
+    """The source of a code or fill answer, or an order question's step numbers; AnswerError if it is neither."""
     if question.kind == "order":
-        answer = answers.parse_order(answer, len(question.steps))
-    elif not isinstance(answer, str):
+        return answers.parse_order(list(answer) if isinstance(answer, tuple) else answer, len(question.steps))
+    if not isinstance(answer, str):
         raise AnswerError("not_text")
-    return engine.from_run(question, engine.live(question, "check", program_for(question, answer)))
+    return answer
 
 
 def _as_text(answer) -> str:

@@ -149,7 +149,7 @@ def read_reply(console, question: Question, lang: str, bank: Bank) -> tuple:
 def _read_block(console, first: str, question: Question, lang: str, bank: Bank) -> str:
     """Lines of code until a line holding just `.`, or two empty lines once the code is complete and defines what
     the question asks for; the first time two empty lines do not end it, the student is told why."""
-    setup = "\n".join((bank.setup, question.setup))
+    setup = "\n".join((bank.setup, question.setup, question.example))
     needed = entry.names_needed(question.check.target, setup) if question.check else set()
     lines, told = [first], False
     while True:

@@ -174,10 +174,14 @@ USED_TO_PASS = [
     ("autograd", "mlp_try_it", "out = torch.zeros(1, 10)", False),
     ("autograd", "mlp_try_it", "out = torch.randn(1, 10)", False),
     ("spot_the_bug", "swapped_splits_fix", SWAPPED_NO_TRANSFORM, False),
+    ("modules", "first_batch", "images, labels = ds[:batch_size]", False),
+    ("modules", "first_batch", "images, labels = list(loader)[0]", False),
+    ("modules", "first_batch", "images, labels = next(iter(DataLoader(ds, batch_size=batch_size)))", False),
 ]
 
 
-@pytest.mark.parametrize("bank_id", ["tensors", "autograd", pytest.param("spot_the_bug", marks=requires_mnist)])
+@pytest.mark.parametrize("bank_id", ["tensors", "autograd", "modules",
+                                     pytest.param("spot_the_bug", marks=requires_mnist)])
 def test_answers_that_only_look_right_are_rejected(bank_id, banks, tmp_path):
     cases = [case[1:] for case in USED_TO_PASS if case[0] == bank_id]
     for (question_id, answer, only_hidden), graded in zip(cases, grade_in_rounds(
