@@ -76,8 +76,10 @@ def run_interactive(engine: Engine, bank: Bank, console, lang: str, mode: str = 
         code = EXIT_INTERRUPTED
     finished = len(outcomes) == len(questions)
     unasked = [Outcome(q.id, False, "unasked") for q in questions[len(outcomes):]]
+    # A run (resumed or not) that reaches the end has been through the whole bank: what it skipped was solved.
+    carried = len(bank.questions) - len(questions) if mode in ("run", "restart") else None
     progress.record_run(RunResult(bank=bank.id, outcomes=tuple(outcomes + unasked)), finished=finished,
-                        whole_bank=len(questions) == len(bank.questions))
+                        carried=carried)
     _print_summary(console, bank, outcomes, lang)
     return code
 

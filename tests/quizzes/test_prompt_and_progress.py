@@ -1,5 +1,5 @@
-"""The interactive prompt through the real CLI (issue 19): a code answer ends only where the student ends it,
-whatever blank lines it holds."""
+"""The interactive prompt and saved progress through the real CLI (issue 19): a code answer ends only where the
+student ends it, whatever blank lines it holds; and a resumed run that completes the bank counts as a run."""
 from __future__ import annotations
 
 import re
@@ -51,3 +51,17 @@ def test_a_pasted_file_with_pep8_blank_lines_is_read_whole_and_the_prompt_says_h
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert "用只有一个 . 的一行结束答案" in flat(result.stdout) and "继续读取：答案还没有定义 Net" in flat(result.stdout)
     assert "得分：1/1" in result.stdout and saved(tmp_path, "autograd")["questions"]["lenet"]["solved"]
+
+
+def test_a_resumed_run_that_completes_the_bank_counts_as_its_best_run(banks, tmp_path):
+    ids = [q.id for q in banks["tensors"].questions]
+    earlier = {"score": 2, "asked": len(ids), "max_score": len(ids), "finished": True, "at": "2026-11-01T10:00:00"}
+    seed_progress(tmp_path, "tensors", solved=[i for i in ids if i not in ("rand_device", "rand_dtype")],
+                  best_run=earlier)
+    result = run(tmp_path, "run", "tensors", typed=["cpu", "torch.float32"])
+    assert result.returncode == 0 and "Score: 2/2" in result.stdout, result.stdout[-2000:] + result.stderr
+    best = saved(tmp_path, "tensors")["best_run"]
+    assert (best["score"], best["max_score"], best["resumed"]) == (len(ids), len(ids), True)
+    listing = quiz("list", env={"TORCHDRILL_HOME": str(tmp_path), "COLUMNS": "140"})
+    row = next(line for line in listing.stdout.splitlines() if line.lstrip("│ ").startswith("tensors"))
+    assert row.count(f"{len(ids)}/{len(ids)}") == 2, listing.stdout  # solved, and the best run, agree
