@@ -1,11 +1,13 @@
 """The interactive prompt and saved progress through the real CLI (issue 19): a code answer ends only where the
-student ends it, whatever blank lines it holds; and a resumed run that completes the bank counts as a run."""
+student ends it, whatever blank lines it holds; a resumed run that completes the bank counts as a run; and what an
+answers file prints is in the student's language."""
 from __future__ import annotations
 
+import json
 import re
 
-from tests.quizzes.conftest import quiz
-from tests.quizzes.test_learner_loop import run, saved, seed_progress
+from tests.quizzes.conftest import quiz, write_answers
+from tests.quizzes.test_learner_loop import ENGLISH_PROSE, progress_file, run, saved, seed_progress
 
 PAD_COLLATE = ["from torch.nn.utils.rnn import pad_sequence", "",  # one blank line at top level: not the end
                "def pad_collate(batch):", "    sequences, labels = zip(*batch)",
@@ -65,3 +67,28 @@ def test_a_resumed_run_that_completes_the_bank_counts_as_its_best_run(banks, tmp
     listing = quiz("list", env={"TORCHDRILL_HOME": str(tmp_path), "COLUMNS": "140"})
     row = next(line for line in listing.stdout.splitlines() if line.lstrip("│ ").startswith("tensors"))
     assert row.count(f"{len(ids)}/{len(ids)}") == 2, listing.stdout  # solved, and the best run, agree
+
+
+CHINESE_LABELS = re.compile(r"异常：.*|（[^（）]*）|\([^()]*\)")  # torch's own error text, and what a value shows
+
+
+def test_an_answers_file_graded_under_lang_zh_reads_in_chinese(banks, tmp_path):
+    wrong = {q.id: list(q.wrong[0]) if isinstance(q.wrong[0], tuple) else q.wrong[0]
+             for q in banks["modules"].questions}
+    table = quiz("run", "modules", "--answers", str(write_answers(tmp_path / "w.json", wrong)), "--lang", "zh",
+                 env={"TORCHDRILL_HOME": str(tmp_path), "COLUMNS": "120"})
+    assert table.returncode == 0, table.stderr
+    assert "题目" in table.stdout and "正确答案" in table.stdout and "expected" not in table.stdout
+    report = json.loads(quiz("run", "modules", "--answers", str(tmp_path / "w.json"), "--json", "--lang", "zh",
+                             env={"TORCHDRILL_HOME": str(tmp_path)}).stdout)
+    english = [f"{q['id']}: {q[field]}" for q in report["questions"] for field in ("message", "note")
+               if ENGLISH_PROSE.search(CHINESE_LABELS.sub("", q.get(field, "")))]
+    assert not english, "\n".join(english)
+    unknown = quiz("run", "modules", "--answers", str(write_answers(tmp_path / "u.json", {"nope": "1"})),
+                   "--lang", "zh")
+    assert unknown.returncode == 2 and "'nope' 不是题库 'modules' 中的题目" in unknown.stderr, unknown.stderr
+    assert progress_file(tmp_path).exists()
+    (tmp_path / "banks").mkdir()
+    (tmp_path / "banks" / "broken.toml").write_text('id = "broken"\n', encoding="utf-8")
+    listing = quiz("list", "--banks-dir", str(tmp_path / "banks"), "--lang", "zh", env={"COLUMNS": "120"})
+    assert "题库格式错误" in listing.stdout and "schema error" not in listing.stdout, listing.stdout
