@@ -24,8 +24,8 @@ def command(bank_id, answers_path, as_json, restart, lang, banks_dir):
 
     Interactively: type an answer at the prompt, or `hint`, `skip` or `quit`. A code answer ends with a line
     holding just `.`, or with two empty lines once the code is complete and defines what is asked; a blank line
-    inside the code never ends it. `@file.py` reads an answer from a file. Each answer is followed by the explanation and what live torch
-    printed; your progress is saved as you go. A run starts at the first question you have not solved and asks
+    inside the code never ends it. `@file.py` reads an answer from a file. Each answer is followed by the
+    explanation and what live torch printed; your progress is saved as you go. A run starts at the first question you have not solved and asks
     the unsolved ones; --restart asks them all, and `quiz review BANK` asks again only those you got wrong.
     An answer that is not in a form we can read (`torch.flaot32`, `(4, 8`) is not graded: you are asked again,
     with a guess at what you meant.

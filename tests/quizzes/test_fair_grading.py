@@ -8,6 +8,7 @@ import re
 from tests.quizzes.conftest import quiz, write_answers
 from tests.quizzes.test_banks_schema import write_bank
 from tests.quizzes.test_learner_loop import grade_in_rounds
+from tests.quizzes.test_validate import CODE_QUESTION
 
 EVAL_THEN_FORWARD = "model.eval()\npreds = model(data)"
 CHECKPOINT_WITH_MODEL = "torch.save({'model': model, 'optimizer': optimizer.state_dict()}, PATH)"
@@ -31,8 +32,9 @@ def test_calling_forward_on_the_instance_is_as_right_as_calling_the_instance(tmp
 def test_a_wrong_answer_is_told_the_real_reason_in_the_students_language(tmp_path):
     autograd = {"en": graded(tmp_path, "autograd", {"forward_pass": EVAL_THEN_FORWARD}),
                 "zh": graded(tmp_path, "autograd", {"forward_pass": EVAL_THEN_FORWARD}, "zh")}
-    assert "BatchNorm" in autograd["en"]["forward_pass"]["message"] and "eval" in autograd["en"]["forward_pass"]["note"]
-    assert "BatchNorm" in autograd["zh"]["forward_pass"]["message"] and "评估模式" in autograd["zh"]["forward_pass"]["message"]
+    english, chinese = autograd["en"]["forward_pass"], autograd["zh"]["forward_pass"]
+    assert "BatchNorm" in english["message"] and "eval" in english["note"]
+    assert "BatchNorm" in chinese["message"] and "评估模式" in chinese["message"] and "BatchNorm" in chinese["note"]
     modules = graded(tmp_path, "modules", {"freeze_new_head": NARROW_HEAD, "count_trainable": "11,181,642"})
     hidden = modules["freeze_new_head"]["message"]
     assert "not on hidden input" in hidden and re.search(r"model: Sequential\(conv, .*fc\), fc = Linear\(", hidden)
@@ -57,33 +59,24 @@ def test_the_wrong_answers_that_were_let_through_by_chance_are_declared_so_valid
         assert any(fragment in wrong for wrong in banks[bank_id].question(question_id).wrong), (question_id, fragment)
 
 
-FLAKY = '''
-[[questions]]
-id = "square"
-kind = "code"
-prompt = { en = "Square a.", zh = "求 a 的平方。" }
-hint = { en = "Multiply.", zh = "相乘。" }
-explanation = { en = "a * a.", zh = "a * a。" }
-example = "a = torch.ones(2, 3)"
-inputs = """
+FLAKY = """
+example = "_from_the_example = 1"
+inputs = '''
 assert "_from_the_example" not in globals()
 a = torch.ones(2, 3) if rng.random() < 0.5 else torch.randn(rng.randint(1, 4), 3)
-"""
-answer = "b = a * a"
-wrong = ["b = torch.ones(2, 3)"]
-check = { compare = "equal", target = "b", expected = "a * a" }
 '''
+"""
 
 
 def test_validate_fails_a_wrong_answer_that_some_draw_lets_through(tmp_path):
     """Half the draws keep the example's ones, so `b = torch.ones(2, 3)` passes them: one grading in eight let it
     through before; validate's 30 draws find it (and the example's code never runs in a hidden draw)."""
-    write_bank(tmp_path, "flaky", FLAKY.replace('example = "a = torch.ones(2, 3)"',
-                                                'example = "a = torch.ones(2, 3)\\n_from_the_example = 1"'))
+    write_bank(tmp_path, "flaky", CODE_QUESTION.replace("answer =", FLAKY + "answer =", 1))
     result = quiz("validate", "--banks-dir", str(tmp_path), "--json")
     assert result.returncode == 1, result.stdout + result.stderr
     problems = " ".join(json.loads(result.stdout)["banks"][0]["questions"][0]["problems"])
     assert re.search(r"'b = torch.ones\(2, 3\)' is accepted on \d+ of 30 hidden draws", problems), problems
-    write_bank(tmp_path, "flaky", FLAKY.replace("rng.random() < 0.5", "False"))
+    never_ones = FLAKY.replace("rng.random() < 0.5", "False")
+    write_bank(tmp_path, "flaky", CODE_QUESTION.replace("answer =", never_ones + "answer =", 1))
     fixed = quiz("validate", "--banks-dir", str(tmp_path), "--draws", "50", "--json")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
