@@ -93,8 +93,9 @@ def _check_trials(job: dict) -> dict:
 
 
 def _check_every_trial(job: dict) -> dict:
-    """`quiz validate`'s proof: the program checked on the visible setup and on every hidden trial, none skipped
-    after a failure, each trial's verdict reported. `not_random` says whether a `random` check saw one value."""
+    """`quiz validate`'s proof: the program checked on the visible setup, then on every hidden trial (all of them,
+    whatever each finds), each trial's verdict reported. An answer that fails on the visible setup fails in every
+    grading whatever is drawn, so its hidden trials are not run. `not_random`: a `random` check saw one value."""
     trials, values = [], []
     for index, seed in enumerate([None] + list(job.get("trials", []))):
         namespace, failure = _namespace(job, seed)
@@ -108,6 +109,8 @@ def _check_every_trial(job: dict) -> dict:
             values.append(report.pop("_value", None))
         trials.append({"passed": report["passed"], "reason": report["reason"], "detail": report["detail"],
                        "inputs": inputs})
+        if not index and not report["passed"]:
+            break
     not_random = bool(job["check"].get("random")) and len(values) > 1 and _all_equal(values)
     return {"phase": "done", "passed": all(t["passed"] for t in trials) and not not_random, "reason": "",
             "detail": {}, "trials": trials, "not_random": not_random}
