@@ -1,6 +1,7 @@
 """The interactive prompt and saved progress through the real CLI (issue 19): a code answer ends only where the
-student ends it, whatever blank lines it holds; a resumed run that completes the bank counts as a run; and what an
-answers file prints is in the student's language."""
+student ends it, whatever blank lines it holds; a prediction written as people write it is graded, not asked again;
+a resumed run that completes the bank counts as a run; and what an answers file prints is in the student's
+language."""
 from __future__ import annotations
 
 import json
@@ -53,6 +54,17 @@ def test_a_pasted_file_with_pep8_blank_lines_is_read_whole_and_the_prompt_says_h
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert "用只有一个 . 的一行结束答案" in flat(result.stdout) and "继续读取：答案还没有定义 Net" in flat(result.stdout)
     assert "得分：1/1" in result.stdout and saved(tmp_path, "autograd")["questions"]["lenet"]["solved"]
+
+
+def test_predictions_typed_as_people_write_them_are_graded_at_the_prompt_not_asked_again(banks, tmp_path):
+    pending = ("count_trainable", "detach_flags", "bn_running_mean")
+    seed_progress(tmp_path, "modules", solved=[q.id for q in banks["modules"].questions if q.id not in pending])
+    result = run(tmp_path, "run", "modules", typed=["5130 个", "[True, False, MulBackward0]", "torch.ones(3)"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "Score: 2/3" in result.stdout and "cannot be read" not in result.stdout, result.stdout[-3000:]
+    questions = saved(tmp_path, "modules")["questions"]
+    assert questions["count_trainable"]["solved"] and questions["bn_running_mean"]["solved"]
+    assert questions["detach_flags"]["last"] == "wrong"
 
 
 def test_a_resumed_run_that_completes_the_bank_counts_as_its_best_run(banks, tmp_path):
