@@ -36,8 +36,9 @@ def main() -> None:
     print(f"  wall {wall:.1f} s (process, torch import and validation); validation itself {report['seconds']:.1f} s")
     for bank in report["banks"]:
         print(f"  {bank['bank']:<14} {len(bank['questions']):>3} questions  {bank['seconds']:>5.1f} s")
-    print(f"  about {1000 * report['seconds'] / runs:.0f} ms per live run, the first bank's share including the "
-          "wait for torch")
+    print(f"  about {1000 * report['seconds'] / runs:.0f} ms per answer (a code, fill or order answer runs on the "
+          "example and, unless it fails there, on every hidden draw); the first bank's share includes the wait for "
+          "torch")
     _, wall = quiz("list")
     print(f"quiz list: {wall:.2f} s (torch is not imported)")
     _, wall = quiz("run", "tensors")  # stdin closed at the first prompt: the time to show it and stop

@@ -2,21 +2,13 @@
 an order of steps. Pure Python (no torch), so predictions are parsed and compared in the quiz's own process."""
 from __future__ import annotations
 
-import ast
 import math
-import operator
 import re
 
 from quizzes import normalise
+from quizzes.reading import DTYPES, Reading, parse_prediction, readings, tagged  # noqa: F401  (DTYPES: API)
 
-DTYPES = {"float32": "float32", "float": "float32", "float64": "float64", "double": "float64",
-          "float16": "float16", "half": "float16", "bfloat16": "bfloat16", "int64": "int64", "long": "int64",
-          "int32": "int32", "int": "int32", "int16": "int16", "short": "int16", "int8": "int8", "uint8": "uint8",
-          "bool": "bool", "complex64": "complex64", "cfloat": "complex64", "complex128": "complex128",
-          "cdouble": "complex128"}
 SEPARATORS = re.compile(r"[\s,;/，、；>-]+")
-ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 
 
 class AnswerError(ValueError):
@@ -27,33 +19,9 @@ class AnswerError(ValueError):
         self.key, self.detail = key, detail
 
 
-def parse_prediction(text: str) -> tuple:
-    """A tagged reading of a prediction: ("none",), ("bool", b), ("number", x), ("list", [...]), ("dtype", name),
-    ("device", name), ("name", dotted), ("str", s) or ("text", s) when it is none of those. Beyond Python, the
-    forms declared in quizzes/normalise.py are read too (`CPU`, `4x8`, `[true, false]`, `RuntimeError: ...`, `无`)."""
-    text = normalise.clean(text)
-    for reading in (normalise.word(text), _device(normalise.device_name(text)), _error(normalise.error_name(text)),
-                    _shape(normalise.product_shape(text))):
-        if reading:
-            return reading
-    try:
-        return _node(ast.parse(normalise.json_literals(text), mode="eval").body)
-    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError):
-        return ("text", text)
-
-
-def readings(text: str) -> list[tuple]:
-    """Every fair reading of an answer: `32,998` is the pair (32, 998) to Python, and 32998 to a person."""
-    found = [parse_prediction(text)]
-    grouped = normalise.thousands(normalise.clean(text))
-    if grouped is not None:
-        found.append(("number", grouped))
-    return found
-
-
-def accepts(expected: dict, text: str, tolerance: float = 1e-3) -> bool:
+def accepts(expected: dict, text: str, tolerance: float = 1e-3, exact_type: bool = False) -> bool:
     """Whether some fair reading of the answer is the live value described by `expected`."""
-    return any(matches(expected, reading, tolerance) for reading in readings(text))
+    return any(matches(expected, reading, tolerance, exact_type) for reading in readings(text))
 
 
 def check_readable(expected: dict, text: str) -> None:
@@ -62,6 +30,8 @@ def check_readable(expected: dict, text: str) -> None:
     if expected["kind"] in ("str", "object"):
         return  # any text may be the name asked for
     parsed = parse_prediction(text)
+    if parsed[0] == "list":
+        _check_items(parsed[1], text)
     if parsed[0] not in ("text", "name"):
         return
     guess = normalise.suggestion(parsed[1])
@@ -71,92 +41,17 @@ def check_readable(expected: dict, text: str) -> None:
         raise AnswerError("unreadable")
 
 
-def _device(name: str | None) -> tuple | None:
-    return ("device", name) if name else None
-
-
-def _error(name: str | None) -> tuple | None:
-    return ("name", name) if name else None
-
-
-def _shape(dims: list | None) -> tuple | None:
-    return ("list", dims) if dims else None
-
-
-def _node(node) -> tuple:
-    if isinstance(node, (ast.Constant, ast.UnaryOp, ast.BinOp, ast.Tuple, ast.List)):
-        value = _plain(node)
-        if value is None:
-            return ("none",)
-        if isinstance(value, bool):
-            return ("bool", value)
-        if isinstance(value, str):
-            return ("str", value)
-        return ("list", value) if isinstance(value, list) else ("number", value)
-    if isinstance(node, ast.Call):
-        return _call(node)
-    dotted = _dotted(node)
-    last = dotted.rsplit(".", 1)[-1]
-    if last in DTYPES and dotted in (last, f"torch.{last}"):
-        return ("dtype", "torch." + DTYPES[last])
-    if normalise.device_name(last):
-        return ("device", normalise.device_name(last))
-    return ("name", dotted)
-
-
-def _call(node: ast.Call) -> tuple:
-    name = _dotted(node.func).rsplit(".", 1)[-1]
-    if name == "device" and len(node.args) + len(node.keywords) == 1:
-        written = str(_plain(node.args[0] if node.args else node.keywords[0].value))
-        return ("device", normalise.device_name(written) or written)
-    if name == "Size" and not node.args:
-        return ("list", [])
-    if name in ("Size", "tensor", "Tensor") and len(node.args) == 1:
-        value = _plain(node.args[0])
-        return ("list", value) if isinstance(value, list) else ("number", value)
-    raise ValueError(name)
-
-
-def _plain(node):
-    """A literal made of numbers, booleans, None, strings and (nested) lists or tuples."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _plain(node.operand)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp) and type(node.op) in ARITHMETIC:
-        return _arithmetic(node)
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return [_plain(item) for item in node.elts]
-    if isinstance(node, ast.Name) and node.id in ("nan", "inf"):
-        return float(node.id)
-    if isinstance(node, ast.Call):  # torch.Size([...]) or tensor([...]) inside a list or tuple
-        tag, value = _call(node)
-        if tag in ("list", "number"):
-            return value
-    raise ValueError("not a literal")
-
-
-def _arithmetic(node: ast.BinOp):
-    """`0.7**2`, `2/3`: arithmetic on number literals, bounded so that `9**9**9` cannot stall the quiz."""
-    left, right = _plain(node.left), _plain(node.right)
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)):
-        raise ValueError("not arithmetic on numbers")
-    if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 1e6):
-        raise ValueError("too large a power")
-    try:
-        return ARITHMETIC[type(node.op)](left, right)
-    except (ZeroDivisionError, OverflowError):
-        raise ValueError("no value") from None
-
-
-def _dotted(node) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    raise ValueError("not a name")
+def _check_items(items: list, text: str) -> None:
+    """A list is graded even when an item is a name (`[True, False, MulBackward0]`), unless that name is a near
+    miss of a word, a dtype or a device (`[True, Flase, None]`): then the student is asked again, with the guess."""
+    for item in items:
+        if isinstance(item, list):
+            _check_items(item, text)
+        elif isinstance(item, Reading) and item[0] == "name":
+            guess = normalise.suggestion(item[1])
+            if guess and guess[1] in ("word", "dtype", "device"):
+                fixed = re.sub(rf"(?<![\w.]){re.escape(item[1])}(?![\w.])", guess[0], normalise.clean(text))
+                raise AnswerError("did_you_mean", answer=fixed, form_key=guess[1])
 
 
 def parse_choice(answer, count: int) -> tuple[str, ...]:
@@ -186,8 +81,13 @@ def parse_order(answer, count: int) -> tuple[int, ...]:
     return order
 
 
-def matches(expected: dict, parsed: tuple, tolerance: float = 1e-3) -> bool:
-    """Whether a parsed prediction is the live value described by `expected`."""
+def matches(expected: dict, parsed: tuple, tolerance: float = 1e-3, exact_type: bool = False) -> bool:
+    """Whether a parsed prediction is the live value described by `expected`. With `exact_type`, the answer must
+    also say what the value is: a tensor written as tensor([1, 0]), not as the list [1, 0]."""
+    if exact_type and expected["kind"] in ("tensor", "sequence") and \
+            parsed[0] != ("tensor" if expected["kind"] == "tensor" else "list"):
+        return False
+    parsed = _untyped(parsed)
     kind, tag = expected["kind"], parsed[0]
     if kind == "device":
         return tag == "device" and normalise.device_name(parsed[1]) == normalise.device_name(expected["value"])
@@ -206,7 +106,7 @@ def matches(expected: dict, parsed: tuple, tolerance: float = 1e-3) -> bool:
     if kind == "sequence":
         items = expected["items"]
         return tag == "list" and len(parsed[1]) == len(items) and \
-            all(matches(e, _as_parsed(p), tolerance) for e, p in zip(items, parsed[1]))
+            all(matches(e, tagged(p), tolerance) for e, p in zip(items, parsed[1]))
     if kind == "error":
         return tag == "name" and parsed[1].rsplit(".", 1)[-1].lower() in [n.lower() for n in expected["names"]]
     if kind == "object":  # DivBackward0 or DivBackward1: which overload ran is trivia, the operation is not
@@ -215,14 +115,9 @@ def matches(expected: dict, parsed: tuple, tolerance: float = 1e-3) -> bool:
     return False
 
 
-def _as_parsed(plain) -> tuple:
-    if plain is None:
-        return ("none",)
-    if isinstance(plain, bool):
-        return ("bool", plain)
-    if isinstance(plain, str):
-        return ("str", plain)
-    return ("list", plain) if isinstance(plain, list) else ("number", plain)
+def _untyped(parsed: tuple) -> tuple:
+    """A tensor's reading as its values, which is how a prediction is read unless its type matters."""
+    return tagged(parsed[1]) if parsed[0] == "tensor" else parsed
 
 
 def _close(got, want, tolerance: float) -> bool:

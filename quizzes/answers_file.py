@@ -22,7 +22,7 @@ def load_answers(path: Path, bank: Bank) -> dict:
         table = table[bank.id]
     unknown = [key for key in table if key not in ids]
     if unknown:
-        raise _error(path, f"{unknown[0]!r} is not a question of bank {bank.id!r} (its questions: {', '.join(ids)})")
+        raise _error(path, "unknown_question", name=repr(unknown[0]), bank=repr(bank.id), ids=", ".join(ids))
     return table
 
 
@@ -30,17 +30,17 @@ def _read(path: Path) -> dict:
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise _error(path, f"cannot read it ({type(error).__name__}: {error})") from None
+        raise _error(path, "cannot_read", error=f"{type(error).__name__}: {error}") from None
     looks_json = path.suffix.lower() == ".json" or source.lstrip().startswith("{")
     try:
         table = json.loads(source) if looks_json else tomllib.loads(source)
     except ValueError as error:  # JSONDecodeError and TOMLDecodeError are both ValueErrors
-        kind = "JSON" if looks_json else "TOML"
-        raise _error(path, f"it is not valid {kind} ({error})") from None
+        raise _error(path, "not_valid", kind="JSON" if looks_json else "TOML", error=str(error)) from None
     if not isinstance(table, dict):
-        raise _error(path, f"the top level is a {type(table).__name__}, not a table")
+        raise _error(path, "top_level", kind=type(table).__name__)
     return table
 
 
-def _error(path: Path, problem: str) -> InputError:
-    return InputError("answers_file", path=display_path(path), problem=problem)
+def _error(path: Path, problem: str, **values) -> InputError:
+    """An answers-file error; the problem is a key of [answers_file], worded in the student's language."""
+    return InputError("answers_file", path=display_path(path), problem=("answers_file", problem, values))

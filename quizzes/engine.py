@@ -37,6 +37,15 @@ class Engine:
             self._predictions[question.id] = self.live(question, "predict", question.code)
         return self._predictions[question.id]
 
+    def proof(self, question: Question, answer, draws: int) -> LiveRun:
+        """`quiz validate`'s run of an answer: on the example, then on `draws` hidden trials, each one reported
+        (the time limit grows with them: each trial has what a grading gives it)."""
+        job = make_job(self.bank, question, "check", program_for(question, _program_answer(question, answer)),
+                       self.context(), draws=draws)
+        if job["trials"]:
+            job["timeout_s"] *= (1 + len(job["trials"])) / (1 + question.trials)
+        return read_reply(self.worker.run(job))
+
     def evidence(self, question: Question) -> LiveRun:
         """Run a choice question's shown code, then its evidence: code that shows the fact the answer rests on."""
         return self.live(question, "run", question.code.rstrip() + "\n" + question.evidence)
@@ -92,26 +101,27 @@ class Engine:
 
 def misconception(question: Question, answer):
     """The note on the misconception behind a declared wrong answer, when `answer` is that answer (as code: the
-    same program, whatever its spacing and comments); else None."""
-    key = _answer_key(question, answer)
+    same program, whatever its spacing and comments; as a prediction: the same value, however it is written,
+    `11,181,642` as well as `11181642`); else None."""
+    keys = _answer_keys(question, answer)
     for wrong, note in zip(question.wrong, question.notes):
-        if note is not None and key is not None and _answer_key(question, wrong) == key:
+        if note is not None and any(key in keys for key in _answer_keys(question, wrong)):
             return note
     return None
 
 
-def _answer_key(question: Question, answer):
-    """A form of an answer in which two ways of writing the same answer are equal; None if it does not parse."""
+def _answer_keys(question: Question, answer) -> list:
+    """The forms of an answer in which two ways of writing the same answer are equal; none if it does not parse."""
     try:
         if question.kind == "choice":
-            return answers.parse_choice(list(answer) if isinstance(answer, tuple) else answer, len(question.options))
+            return [answers.parse_choice(list(answer) if isinstance(answer, tuple) else answer, len(question.options))]
         if question.kind == "order":
-            return answers.parse_order(list(answer) if isinstance(answer, tuple) else answer, len(question.steps))
+            return [answers.parse_order(list(answer) if isinstance(answer, tuple) else answer, len(question.steps))]
         if question.kind == "predict":
-            return answers.parse_prediction(_as_text(answer))
-        return ast.dump(ast.parse(str(answer).strip()))
+            return answers.readings(_as_text(answer))
+        return [ast.dump(ast.parse(str(answer).strip()))]
     except (AnswerError, SyntaxError, ValueError):
-        return None
+        return []
 
 
 def _mnist_root(bank_id: str) -> str:
@@ -134,18 +144,24 @@ def _grade_predict(engine: Engine, question: Question, answer) -> Outcome:
     if run.status != "done":
         return engine.from_run(question, run)
     written = _as_text(answer)
-    correct = answers.accepts(run.value, written, question.tolerance)
+    correct = answers.accepts(run.value, written, question.tolerance, question.exact_type)
     if not correct:
         answers.check_readable(run.value, written)  # a near miss is asked again, not marked wrong
     return engine.outcome(question, correct, "correct" if correct else "wrong", run=run)
 
 
 def _grade_program(engine: Engine, question: Question, answer) -> Outcome:
+    program = program_for(question, _program_answer(question, answer))
+    return engine.from_run(question, engine.live(question, "check", program))
+
+
+def _program_answer(question: Question, answer):
+    """The source of a code or fill answer, or an order question's step numbers; AnswerError if it is neither."""
     if question.kind == "order":
-        answer = answers.parse_order(answer, len(question.steps))
-    elif not isinstance(answer, str):
+        return answers.parse_order(list(answer) if isinstance(answer, tuple) else answer, len(question.steps))
+    if not isinstance(answer, str):
         raise AnswerError("not_text")
-    return engine.from_run(question, engine.live(question, "check", program_for(question, answer)))
+    return answer
 
 
 def _as_text(answer) -> str:

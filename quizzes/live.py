@@ -22,6 +22,8 @@ class LiveRun:
     seconds: float = 0.0
     trial: int = 0  # the hidden trial that failed (0: the visible setup)
     inputs: str = ""  # that trial's hidden inputs, described
+    trials: tuple = ()  # validate's proof: every trial's verdict, the visible setup first
+    not_random: bool = False  # validate's proof: a `random` check saw the same value on every trial
 
 
 def setup_sources(bank: Bank, question: Question) -> list[list[str]]:
@@ -29,11 +31,14 @@ def setup_sources(bank: Bank, question: Question) -> list[list[str]]:
     return [part for part in parts if part[1].strip()]
 
 
-def make_job(bank: Bank, question: Question, mode: str, program: str, context: dict) -> dict:
+def make_job(bank: Bank, question: Question, mode: str, program: str, context: dict, draws: int = 0) -> dict:
     """A job the worker can run: the setup, then the program in mode predict, check or run. A check also runs on
-    the question's hidden trials, each seeded afresh here, so no two gradings see the same inputs."""
-    trials = [secrets.randbits(31) for _ in range(question.trials)] if mode == "check" else []
-    return {"mode": mode, "setup": setup_sources(bank, question), "program": program,
+    the question's hidden trials, each seeded afresh here, so no two gradings see the same inputs. With `draws`,
+    `quiz validate`'s proof: that many hidden trials, every one of them checked and reported."""
+    count = draws if draws and question.trials else question.trials
+    trials = [secrets.randbits(31) for _ in range(count)] if mode == "check" else []
+    return {"mode": mode, "setup": setup_sources(bank, question), "example": question.example, "program": program,
+            "every_trial": bool(draws),
             "program_name": "<answer>" if mode == "check" else f"<{question.id}>",
             "check": vars(question.check) if question.check else None,
             "expression_target": question.kind == "code", "inputs": question.inputs, "trials": trials,
@@ -67,4 +72,5 @@ def read_reply(reply: dict) -> LiveRun:
     return LiveRun(status="done", passed=bool(report.get("passed")), reason=report.get("reason", ""),
                    detail=report.get("detail", {}), value=report.get("value"), shown=report.get("shown", ""),
                    output=output, seconds=seconds, trial=int(report.get("trial", 0)),
-                   inputs=str(report.get("inputs", "")))
+                   inputs=str(report.get("inputs", "")), trials=tuple(report.get("trials", ())),
+                   not_random=bool(report.get("not_random")))

@@ -21,4 +21,7 @@ class InputError(Exception):
         self.key, self.values = key, values
 
     def message(self, lang: str) -> str:
-        return text("error", self.key, lang, **self.values)
+        """The message in `lang`; a value given as (section, key, values) is a text of its own, worded first."""
+        values = {name: text(value[0], value[1], lang, **value[2]) if isinstance(value, tuple) else value
+                  for name, value in self.values.items()}
+        return text("error", self.key, lang, **values)

@@ -51,6 +51,8 @@ class Question:
     check: Check | None = None
     evidence: str = ""  # choice: code that shows, in live torch, the fact the answer rests on
     tolerance: float = 1e-3  # predict: relative tolerance for numbers
+    exact_type: bool = False  # predict: the answer must say the value's type (tensor([1, 0]), not [1, 0])
+    example: str = ""  # code/fill/order: the example's inputs, run after the setup in the visible trial only
     inputs: str = ""  # code/fill/order: hidden inputs, run after the setup in each hidden trial (seeded `rng`)
     trials: int = 0  # code/fill/order: how many hidden trials follow the visible setup
     timeout_s: float = 0.0  # 0: the bank's

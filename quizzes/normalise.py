@@ -6,7 +6,8 @@ from __future__ import annotations
 import difflib
 import re
 
-FULL_WIDTH = str.maketrans("（），：；【】“”‘’　", "(),:;[]\"\"'' ")
+FULL_WIDTH = {**{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},  # ［０．１，２］: the full-width ASCII block
+              **str.maketrans("【】“”‘’、　", "[]\"\"'', ")}
 NONE_WORDS = ("none", "null", "无", "空", "没有")
 TRUE_WORDS = ("true", "yes", "是", "对", "真", "会", "能", "可以", "正确")
 FALSE_WORDS = ("false", "no", "否", "错", "假", "不", "不会", "不能", "不可以", "不对", "不是", "错误")
@@ -14,7 +15,8 @@ ERROR_SUFFIXES = ("Error", "Exception", "Warning", "Interrupt", "Exit", "Iterati
 COMMON_ERRORS = ("RuntimeError", "TypeError", "ValueError", "IndexError", "KeyError", "AttributeError",
                  "NameError", "ZeroDivisionError", "StopIteration", "AssertionError", "NotImplementedError")
 DEVICES = ("cpu", "cuda", "mps", "meta")
-JSON_WORDS = {"true": "True", "false": "False", "null": "None"}
+OBJECT_REPR = re.compile(r"<([A-Za-z_][\w.]*) object at 0x[0-9a-fA-F]+>")
+UNIT = re.compile(r"^(-?[\d.,]*\d)\s*([^\W\d_]{2,}|[\u4e00-\u9fff]+)(\s+[^\W\d_]+){0,2}$")
 
 # (what is accepted, the kind of value it is for, [(written, read as)]). The reading is the parsed tuple.
 FORMS = (
@@ -32,14 +34,31 @@ FORMS = (
                                                   ("name", "RuntimeError"))]),
     ("None, True and False in Chinese", "none, bool", [("无", ("none",)), ("会", ("bool", True)),
                                                        ("不会", ("bool", False)), ("对", ("bool", True))]),
-    ("full-width brackets and commas", "shape, list", [("（4，8）", ("list", [4, 8]))]),
+    ("full-width brackets and commas", "shape, list", [("（4，8）", ("list", [4, 8])),
+                                                       ("［0.0001，0.01］", ("list", [0.0001, 0.01]))]),
+    ("None, True and False as words inside a list", "list",
+     [("[True, False, 无]", ("list", [True, False, None])), ("[是, 否, 无]", ("list", [True, False, None])),
+      ("[yes, no, none]", ("list", [True, False, None]))]),
+    ("a count followed by its unit", "number", [("5130 个", ("number", 5130)), ("5130个", ("number", 5130)),
+                                                ("5130 parameters", ("number", 5130)),
+                                                ("11,181,642 parameters", ("number", 11181642))]),
+    ("an object as Python prints it", "object", [("<DivBackward1 object at 0x7f3a2c1b4d30>",
+                                                  ("name", "DivBackward1"))]),
+    ("a tensor of ones, zeros or a range, as it is made", "tensor",
+     [("torch.ones(3)", ("tensor", [1.0, 1.0, 1.0])), ("torch.zeros(2, 2)", ("tensor", [[0.0, 0.0], [0.0, 0.0]])),
+      ("torch.arange(3)", ("tensor", [0, 1, 2])), ("tensor([1, 0])", ("tensor", [1, 0]))]),
 )
 
 
 def clean(text: str) -> str:
-    """The answer without the wrapping a student adds: spaces, backticks, a final full stop, full-width marks."""
+    """The answer without the wrapping a student adds: spaces, backticks, a final full stop, full-width marks, a
+    unit after a count (`5130 个`), and the address in an object's repr (`<DivBackward1 object at 0x...>`)."""
     text = text.translate(FULL_WIDTH).strip().strip("`").strip()
-    return text[:-1].rstrip() if text.endswith((".", "。")) and not text[:-1].rstrip()[-1:].isdigit() else text
+    if text.endswith(("。", ".")) and not text[:-1].rstrip()[-1:].isdigit():
+        text = text[:-1].rstrip()
+    text = OBJECT_REPR.sub(lambda match: match.group(1), text)
+    counted = UNIT.match(text)
+    return counted.group(1) if counted and word(counted.group(2)) is None else text
 
 
 def word(text: str) -> tuple | None:
@@ -76,11 +95,20 @@ def thousands(text: str) -> int | float | None:
     return None
 
 
-def json_literals(text: str) -> str:
-    """true, false and null as Python's True, False and None, outside quoted strings."""
+def literal_words(text: str) -> str:
+    """Words that mean None, True or False (`null`, `true`, `无`, `否`) as Python's literals, wherever they stand
+    alone: `[True, False, 无]` is a list. Names that are called or dotted (`tensor(`, `torch.no`) are left alone, and
+    text with quoted strings is left as it is."""
     if "'" in text or '"' in text:
         return text
-    return re.sub(r"\b(true|false|null)\b", lambda m: JSON_WORDS[m.group(1)], text)
+
+    def literal(match: re.Match) -> str:
+        reading = word(match.group(0))
+        if reading is None:
+            return match.group(0)
+        return "None" if reading == ("none",) else str(reading[1])
+
+    return re.sub(r"(?<![\w.])[^\W\d]\w*(?![\w.(])", literal, text)
 
 
 def device_name(value: str) -> str | None:
@@ -96,7 +124,7 @@ def suggestion(text: str) -> tuple[str, str] | None:
     """For a near miss, what the student probably meant and the name of its format, from their text alone."""
     low = text.lower().strip()
     bare = low.removeprefix("torch.")
-    from quizzes.answers import DTYPES  # the dtype names (answers imports this module)
+    from quizzes.reading import DTYPES  # the dtype names (reading imports this module)
 
     guesses = [(difflib.get_close_matches(bare, list(DTYPES), 1, 0.75), "dtype", lambda g: f"torch.{DTYPES[g]}"),
                (difflib.get_close_matches(low, list(DEVICES), 1, 0.75), "device", str),

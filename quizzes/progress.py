@@ -45,9 +45,11 @@ def record(bank_id: str, outcome: Outcome) -> None:
     _save(data)
 
 
-def record_run(result: RunResult, finished: bool, whole_bank: bool = True) -> None:
+def record_run(result: RunResult, finished: bool, carried: int | None = 0) -> None:
     """Remember a run's score. A run that answered nothing is not recorded, and the best run over the whole bank
-    is kept beside the last: stopping early never overwrites a better score."""
+    is kept beside the last: stopping early never overwrites a better score. `carried` is how many questions the
+    run skipped because they were solved before (a resumed run): when the run finishes, those count toward its
+    pass through the bank. None: the run was not a pass through the bank (a review)."""
     answered = [o for o in result.outcomes if o.status != "unasked"]
     if not any(o.status != "skipped" for o in answered):
         return
@@ -57,8 +59,11 @@ def record_run(result: RunResult, finished: bool, whole_bank: bool = True) -> No
            "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     entry["last_run"] = run
     best = entry.get("best_run")
-    if whole_bank and (not isinstance(best, dict) or run["score"] > best.get("score", -1)):
-        entry["best_run"] = run
+    if carried is not None and (finished or not carried):
+        whole = {**run, "score": run["score"] + carried, "max_score": run["max_score"] + carried,
+                 "resumed": bool(carried)}
+        if not isinstance(best, dict) or whole["score"] > best.get("score", -1):
+            entry["best_run"] = whole
     _save(data)
 
 

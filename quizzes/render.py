@@ -80,8 +80,8 @@ def score_line(result: RunResult, lang: str) -> str:
 
 def result_table(result: RunResult, lang: str) -> Table:
     table = Table(title=escape(score_line(result, lang)), title_justify="left")
-    for column in ("id", "", "expected"):
-        table.add_column(column)
+    for column in ("question", "", "expected"):
+        table.add_column(text("ui", f"column_{column}", lang) if column else "")
     for outcome in result.outcomes:
         mark = "[green]✓[/]" if outcome.correct else "[red]✗[/]"
         expected = "" if outcome.correct else escape(outcome.expected.strip().splitlines()[0] if outcome.expected
@@ -103,7 +103,7 @@ def bank_table(rows: list[dict], lang: str) -> Table:
         table.add_column(text("ui", f"column_{column or 'solved'}", lang), no_wrap=column != "title")
     for row in rows:
         if row.get("error"):
-            table.add_row(row["id"], "[red]schema error[/]", "", "", "")
+            table.add_row(row["id"], f"[red]{escape(text('ui', 'schema_error', lang))}[/]", "", "", "")
             continue
         bar = progress_bar(row["solved"], row["questions"])
         done = text("ui", "progress", lang, correct=row["solved"], total=row["questions"])

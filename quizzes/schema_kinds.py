@@ -7,10 +7,10 @@ from quizzes.schema_fields import Where, code, get, no_unknown, parse_check, tex
 
 KIND_KEYS = {
     "choice": {"options", "answer", "multiple", "code", "evidence"},
-    "predict": {"code", "tolerance"},
-    "code": {"answer", "accept", "check", "code", "inputs", "trials"},
-    "fill": {"code", "answer", "accept", "check", "inputs", "trials"},
-    "order": {"steps", "code", "answer", "accept", "check", "inputs", "trials"},
+    "predict": {"code", "tolerance", "exact_type"},
+    "code": {"answer", "accept", "check", "code", "example", "inputs", "trials"},
+    "fill": {"code", "answer", "accept", "check", "example", "inputs", "trials"},
+    "order": {"steps", "code", "answer", "accept", "check", "example", "inputs", "trials"},
 }
 MAX_TRIALS = 10
 REQUIRED = {"choice": ("options", "answer", "evidence"), "predict": ("code",), "code": ("answer", "check"),
@@ -49,13 +49,17 @@ def _wrong(raw: dict, where: Where) -> tuple[list, tuple]:
 
 
 def _hidden_inputs(raw: dict, where: Where) -> dict:
-    """`inputs`: code run after the setup in each hidden trial, with torch and `rng` seeded by the trial's secret
-    seed; `trials`: how many hidden trials (3 when inputs are given)."""
+    """`example`: code run after the setup for the example shown only (what hidden trials replace, such as a
+    resnet18 that is costly to build); `inputs`: code run after the setup in each hidden trial, with torch and
+    `rng` seeded by the trial's secret seed; `trials`: how many hidden trials (3 when inputs are given)."""
+    example = code(raw, "example", where, "")
     inputs = code(raw, "inputs", where, "")
     trials = get(raw, "trials", int, where, 3 if inputs.strip() else 0)
     if not 0 <= trials <= MAX_TRIALS:
         raise where.fail("trials", f"should be between 0 and {MAX_TRIALS}")
-    return {"inputs": inputs, "trials": trials}
+    if example.strip() and not inputs.strip():
+        raise where.fail("example", "is for names that hidden `inputs` rebind; without inputs, put it in `setup`")
+    return {"example": example, "inputs": inputs, "trials": trials}
 
 
 def _choice(raw: dict, where: Where) -> dict:
@@ -101,7 +105,7 @@ def _predict(raw: dict, where: Where) -> dict:
     if not body or not isinstance(body[-1], ast.Expr):
         raise where.fail("code", "a predict snippet must end with an expression: its value is the answer")
     return {"code": snippet, "tolerance": float(get(raw, "tolerance", (int, float), where, 1e-3)),
-            "wrong": tuple(str(w) for w in raw["wrong"])}
+            "exact_type": get(raw, "exact_type", bool, where, False), "wrong": tuple(str(w) for w in raw["wrong"])}
 
 
 def _code_kind(raw: dict, where: Where) -> dict:

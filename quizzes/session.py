@@ -2,9 +2,7 @@
 answers file. Progress is saved after every answer, so stopping anywhere loses nothing."""
 from __future__ import annotations
 
-import codeop
 import sys
-import warnings
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from quizzes import progress, render
+from quizzes import entry, progress, render
 from quizzes.engine import Engine
 from quizzes.messages import text
 from quizzes.model import Bank, Outcome, Question, RunResult
@@ -78,8 +76,10 @@ def run_interactive(engine: Engine, bank: Bank, console, lang: str, mode: str = 
         code = EXIT_INTERRUPTED
     finished = len(outcomes) == len(questions)
     unasked = [Outcome(q.id, False, "unasked") for q in questions[len(outcomes):]]
+    # A run (resumed or not) that reaches the end has been through the whole bank: what it skipped was solved.
+    carried = len(bank.questions) - len(questions) if mode in ("run", "restart") else None
     progress.record_run(RunResult(bank=bank.id, outcomes=tuple(outcomes + unasked)), finished=finished,
-                        whole_bank=len(questions) == len(bank.questions))
+                        carried=carried)
     _print_summary(console, bank, outcomes, lang)
     return code
 
@@ -108,7 +108,7 @@ def _print_summary(console, bank: Bank, outcomes: list[Outcome], lang: str) -> N
 def _ask(engine: Engine, question: Question, console, lang: str) -> Outcome:
     """Read answers until one can be graded (a badly formatted one is asked again), then show the outcome."""
     while True:
-        reply = read_reply(console, question, lang, engine.bank.id)
+        reply = read_reply(console, question, lang, engine.bank)
         if reply == ("hint",):
             console.print(f"[cyan]{escape(text('ui', 'hint', lang, hint=question.hint.get(lang)))}[/]")
             continue
@@ -127,11 +127,11 @@ def _ask(engine: Engine, question: Question, console, lang: str) -> Outcome:
         return outcome
 
 
-def read_reply(console, question: Question, lang: str, bank_id: str) -> tuple:
-    """("answer", text), ("hint",), ("skip",) or ("quit",). Code is read until an empty line."""
+def read_reply(console, question: Question, lang: str, bank: Bank) -> tuple:
+    """("answer", text), ("hint",), ("skip",) or ("quit",). Code is read until the student ends it (see entry)."""
     prompt = f"[bold cyan]{text('ui', 'prompt', lang)}>[/] "
     while True:
-        first = _input(console, prompt, lang, bank_id)
+        first = _input(console, prompt, lang, bank.id)
         word = first.strip().lower()
         if word in COMMANDS:
             return (COMMANDS[word],)
@@ -140,42 +140,36 @@ def read_reply(console, question: Question, lang: str, bank_id: str) -> tuple:
             if source is not None:
                 return ("answer", source)
             continue
-        if question.kind != "code":
-            if first.strip():
-                return ("answer", first.strip())
+        if not first.strip() or (question.kind == "code" and entry.is_terminator(first)):
             console.print(f"[dim]{text('ui', 'empty', lang)}[/]")
             continue
-        return ("answer", _read_block(console, first, lang, bank_id))
+        if question.kind != "code":
+            return ("answer", first.strip())
+        return ("answer", _read_block(console, first, question, lang, bank))
 
 
-def _read_block(console, first: str, lang: str, bank_id: str) -> str:
-    """Lines of code until an empty line ends a complete program: inside an open bracket or block (`def f():`
-    with no body yet, a blank line between two methods), reading goes on; one more empty line ends an indented
-    block. Code that cannot parse ends at the first empty line, and its SyntaxError is graded."""
-    lines = [first]
-    while not (not lines[-1].strip() and block_ended(lines)):
+def _read_block(console, first: str, question: Question, lang: str, bank: Bank) -> str:
+    """Lines of code until a line holding just `.`, or two empty lines once the code is complete and defines what
+    the question asks for; the first time two empty lines do not end it, the student is told why."""
+    setup = "\n".join((bank.setup, question.setup, question.example))
+    needed = entry.names_needed(question.check.target, setup) if question.check else set()
+    lines, told = [first], False
+    while True:
         try:
-            lines.append(_input(console, f"[dim]{text('ui', 'more', lang)}[/] ", lang, bank_id))
+            line = _input(console, f"[dim]{text('ui', 'more', lang)}[/] ", lang, bank.id)
         except StopQuiz:
             break  # stdin ended inside the block: grade what was typed; the next read will stop the quiz
+        if entry.is_terminator(line):
+            break
+        lines.append(line)
+        if entry.two_empty_lines(lines):
+            why = entry.waiting_for(lines, needed, question.check.target.isidentifier())
+            if not why:
+                break
+            if not told:
+                console.print(f"[dim]{escape(text('ui', 'still_' + why, lang, names=', '.join(sorted(needed))))}[/]")
+                told = True
     return "\n".join(lines).strip("\n")
-
-
-def block_ended(lines: list[str]) -> bool:
-    """Whether the empty line just typed (the last of `lines`) ends the answer."""
-    written = [line for line in lines if line.strip()]
-    if not written:
-        return False  # nothing typed yet
-    try:
-        with warnings.catch_warnings():  # a SyntaxWarning is the grader's to show, once, not the prompt's
-            warnings.simplefilter("ignore")
-            complete = codeop.compile_command("\n".join(lines).strip("\n"), "<answer>", "exec") is not None
-    except (SyntaxError, ValueError, OverflowError):
-        return True  # it will not parse however it goes on: grade it and show the error
-    if not complete:
-        return False
-    inside_block = written[-1][:1] in (" ", "\t")
-    return not inside_block or (len(lines) >= 2 and not lines[-2].strip())
 
 
 def _read_file(name: str, console, lang: str) -> str | None:

@@ -9,10 +9,12 @@ from quizzes.child.describe import clip, safe_repr
 
 
 def compare(check: dict, value, expected, snapshot: dict):
-    """Judge `value` by the check: equal, allclose, shape, dtype, or a predicate over the setup's names."""
+    """Judge `value` by the check: equal, allclose, shape, dtype, or a predicate over the setup's names (and
+    `expected`, when the check gives one: the value computed before the student's code ran)."""
     kind = check["compare"]
     if kind == "predicate":
-        return _predicate(check["predicate"], value, snapshot)
+        return _predicate(check["predicate"], value, dict(snapshot, expected=expected) if check.get("expected")
+                          else snapshot)
     if kind == "shape":
         return _shape(value, expected)
     if kind == "dtype":

@@ -7,6 +7,7 @@ import builtins
 import random
 import sys
 import traceback
+import types
 
 from quizzes.child.compare import compare
 from quizzes.child.describe import clip, describe, describe_error, safe_repr
@@ -17,7 +18,7 @@ _UNSET = object()
 def run_job(job: dict) -> dict:
     """The report of one job: how far it got (phase) and what the check, the prediction or the run found."""
     if job["mode"] == "check":
-        return _check_trials(job)
+        return _check_every_trial(job) if job.get("every_trial") else _check_trials(job)
     namespace, failure = _namespace(job)
     if failure:
         return failure
@@ -29,15 +30,24 @@ def run_job(job: dict) -> dict:
 
 
 def _namespace(job: dict, seed: int | None = None) -> tuple[dict, dict | None]:
-    """The names the program runs with: the bank's and the question's setup, then, for a hidden trial, the
-    question's `inputs` with torch and `rng` seeded by the trial's seed. A failure here is the bank's."""
+    """The names the program runs with: the bank's and the question's setup, then the question's `example` (the
+    visible trial) or, for a hidden trial, its `inputs` with torch and `rng` seeded by the trial's seed. A failure
+    here is the bank's. The names live in a module registered as __quiz__, so that what a program defines can be
+    pickled (torch.save of a model) as it can in a script."""
     lang = job.get("lang", "en")
-    namespace = {"__name__": "__quiz__", "__builtins__": builtins, **job.get("globals", {}),
-                 "say": lambda en, zh: zh if lang == "zh" else en}  # bank helpers word their asserts in both
+    module = types.ModuleType("__quiz__")
+    sys.modules["__quiz__"] = module
+    namespace = module.__dict__
+    namespace.update({"__builtins__": builtins, **job.get("globals", {}),
+                      "say": lambda en, zh: zh if lang == "zh" else en})  # bank helpers word their asserts in both
     for name, source in job["setup"]:
         failure = run_source(source, name, namespace)
         if failure:
             return namespace, {"phase": "setup", "error": f"{name}: {failure}"}
+    if seed is None and job.get("example", "").strip():
+        failure = run_source(job["example"], "<example>", namespace)
+        if failure:
+            return namespace, {"phase": "setup", "error": f"<example>: {failure}"}
     if seed is not None:
         sys.modules["torch"].manual_seed(seed)
         namespace["rng"] = random.Random(seed)
@@ -67,11 +77,12 @@ def _check_trials(job: dict) -> dict:
         namespace, failure = _namespace(job, seed)
         if failure:
             return failure
+        inputs = _describe_inputs(namespace)  # as drawn, before the program can change them
         report = _check(job, namespace)
         if report["phase"] != "done" or not report["passed"]:
             if index and report["phase"] == "done":
                 report["trial"] = index
-                report["inputs"] = _describe_inputs(namespace)
+                report["inputs"] = inputs
             return report
         values.append(report.pop("_value", None))
         shown = shown or report  # the student sees the value from the visible setup
@@ -79,6 +90,30 @@ def _check_trials(job: dict) -> dict:
         return {"phase": "done", "passed": False, "reason": "not_random", "detail": {}, "trial": len(values) - 1,
                 "shown": shown.get("shown", "")}
     return shown
+
+
+def _check_every_trial(job: dict) -> dict:
+    """`quiz validate`'s proof: the program checked on the visible setup, then on every hidden trial (all of them,
+    whatever each finds), each trial's verdict reported. An answer that fails on the visible setup fails in every
+    grading whatever is drawn, so its hidden trials are not run. `not_random`: a `random` check saw one value."""
+    trials, values = [], []
+    for index, seed in enumerate([None] + list(job.get("trials", []))):
+        namespace, failure = _namespace(job, seed)
+        if failure:
+            return failure
+        inputs = _describe_inputs(namespace)
+        report = _check(job, namespace)
+        if report["phase"] != "done":
+            return report
+        if report["passed"]:
+            values.append(report.pop("_value", None))
+        trials.append({"passed": report["passed"], "reason": report["reason"], "detail": report["detail"],
+                       "inputs": inputs})
+        if not index and not report["passed"]:
+            break
+    not_random = bool(job["check"].get("random")) and len(values) > 1 and _all_equal(values)
+    return {"phase": "done", "passed": all(t["passed"] for t in trials) and not not_random, "reason": "",
+            "detail": {}, "trials": trials, "not_random": not_random}
 
 
 def _describe_inputs(namespace: dict) -> str:
@@ -91,11 +126,27 @@ def _describe_inputs(namespace: dict) -> str:
         value = namespace[name]
         if isinstance(value, torch.Tensor):
             parts.append(f"{name}: shape {tuple(value.shape)}, {value.dtype}")
-        elif isinstance(value, (int, float, bool, str)):
+        elif isinstance(value, float):
+            parts.append(f"{name} = {value:.6g}")  # 0.0003, not 0.00030000000000000003
+        elif isinstance(value, (int, bool, str)):
             parts.append(f"{name} = {safe_repr(value, 60)}")
+        elif isinstance(value, sys.modules["torch.nn"].Module):
+            parts.append(f"{name}: {_describe_module(value)}")
         else:
             parts.append(f"{name}: {type(value).__name__}")
     return "; ".join(parts)
+
+
+def _describe_module(module) -> str:
+    """A network as a student can read it in a hidden trial's description: its layers by name, and its last one
+    (the head) in full; a single layer as its repr."""
+    children = list(module.named_children())
+    if not children:
+        return safe_repr(module, 80)
+    layers = ", ".join(name for name, _ in children[:8]) + (", ..." if len(children) > 8 else "")
+    last_name, last = children[-1]
+    shown = f"{type(module).__name__}({layers})"
+    return shown if list(last.children()) else f"{shown}, {last_name} = {safe_repr(last, 80)}"
 
 
 def _all_equal(values: list) -> bool:
@@ -161,7 +212,7 @@ def _check(job: dict, namespace: dict) -> dict:
         except BaseException as error:
             return {"phase": "done", "passed": False, "reason": "error", "detail": {"error": _one_line(error, "")}}
     try:
-        failure = compare(check, value, expected, snapshot)
+        failure = compare(check, value, expected, snapshot)  # the boundary: the program has run, now judge it
     except BaseException as error:  # the student's value misbehaved under comparison (a property that raises...)
         failure = ("error", {"error": _one_line(error, "")})
     reason, detail = failure if failure else ("", {})

@@ -22,10 +22,10 @@ from quizzes.cli import banks_dir_option, exits_cleanly, lang_option
 def command(bank_id, answers_path, as_json, restart, lang, banks_dir):
     """Answer the questions of BANK, checked by live torch.
 
-    Interactively: type an answer at the prompt, or `hint`, `skip` or `quit`. Code answers end with an empty
-    line (two inside an indented block: a class keeps going across the blank lines between its methods);
-    `@file.py` reads an answer from a file. Each answer is followed by the explanation and what live torch
-    printed; your progress is saved as you go. A run starts at the first question you have not solved and asks
+    Interactively: type an answer at the prompt, or `hint`, `skip` or `quit`. A code answer ends with a line
+    holding just `.`, or with two empty lines once the code is complete and defines what is asked; a blank line
+    inside the code never ends it. `@file.py` reads an answer from a file. Each answer is followed by the
+    explanation and what live torch printed; your progress is saved as you go. A run starts at the first question you have not solved and asks
     the unsolved ones; --restart asks them all, and `quiz review BANK` asks again only those you got wrong.
     An answer that is not in a form we can read (`torch.flaot32`, `(4, 8`) is not graded: you are asked again,
     with a guess at what you meant.

@@ -98,3 +98,32 @@ def test_the_docs_show_every_declared_form_in_both_languages():
         page = (docs / name).read_text(encoding="utf-8")
         missing = [written for _, _, examples in FORMS for written, _ in examples if f"`{written}`" not in page]
         assert not missing, (name, missing)
+
+
+SEQUENCE = {"kind": "sequence", "items": [{"kind": "bool", "value": True}, {"kind": "bool", "value": False},
+                                          {"kind": "none"}]}
+
+
+def test_a_list_holding_a_name_is_graded_and_a_misspelt_word_in_it_is_asked_again():
+    check_readable(SEQUENCE, "[True, False, MulBackward0]")  # readable: graded (wrong), not "cannot be read"
+    assert not accepts(SEQUENCE, "[True, False, MulBackward0]")
+    with pytest.raises(AnswerError) as raised:
+        check_readable(SEQUENCE, "[True, Flase, None]")
+    assert raised.value.detail == {"answer": "[True, False, None]", "form_key": "word"}
+
+
+def test_when_the_type_matters_a_list_is_not_a_tensor():
+    labels = {"kind": "tensor", "shape": [2], "dtype": "torch.int64", "values": [1, 0]}
+    assert accepts(labels, "[1, 0]") and not accepts(labels, "[1, 0]", exact_type=True)
+    for written in ("tensor([1, 0])", "torch.tensor([1, 0])", "tensor([1., 0.])"):
+        assert accepts(labels, written, exact_type=True), written
+    assert not accepts(SEQUENCE, "tensor([1, 0, 0])", exact_type=True)
+    assert accepts(labels, format_expected(labels), exact_type=True)
+
+
+def test_units_object_reprs_and_made_tensors_are_read_only_where_they_are_unambiguous():
+    assert readings("3 or 4") == [("text", "3 or 4")]  # two numbers: not a count with a unit
+    assert readings("1e-3") == [("number", 0.001)] and readings("2 不会")[0][0] == "text"
+    assert readings("torch.ones(100000)") == [("text", "torch.ones(100000)")]  # too large to build as a list
+    assert not accepts({"kind": "object", "type": "DivBackward1"}, "<MulBackward0 object at 0x7f00>")
+    assert accepts({"kind": "number", "value": 11181642, "integer": True}, "11,181,642 个参数")

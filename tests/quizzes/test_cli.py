@@ -74,12 +74,12 @@ def test_interactive_run_on_piped_stdin_scores_and_saves_progress(tmp_path, cano
     """Answers typed at the prompt (here fed on stdin): hint, a bad format asked again, right, wrong, skip."""
     expected = canonical_answers["tensors"]
     typed = [
-        expected["from_list"], "",  # a code answer ends with an empty line
+        expected["from_list"], ".",  # a code answer ends with a line holding just a full stop
         "hint", "torch.float32",  # the hint, then a wrong prediction
         "skip",
         "cpu",
         "float32",
-        "x = torch.cat((u, v), dim=1)", "",  # wrong code
+        "x = torch.cat((u, v), dim=1)", "", "",  # wrong code, ended by two empty lines
     ]
     rest = [q for q in canonical_answers["tensors"]][6:]
     for question_id in rest:
@@ -87,8 +87,8 @@ def test_interactive_run_on_piped_stdin_scores_and_saves_progress(tmp_path, cano
         if question_id == "index_source":
             typed += ["z", answer]  # not an option: asked again, not counted
         else:
-            typed += [answer] + ([""] if question_id in ("stack_new_first", "stack_new_last", "ones_elementwise",
-                                                          "new_leading_dim") else [])
+            typed += [answer] + (["."] if question_id in ("stack_new_first", "stack_new_last", "ones_elementwise",
+                                                           "new_leading_dim") else [])
     result = quiz("run", "tensors", "--lang", "en", input="\n".join(typed) + "\n",
                   env={"TORCHDRILL_HOME": str(tmp_path)}, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr

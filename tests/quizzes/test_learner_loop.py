@@ -120,6 +120,16 @@ WRITTEN_FORMS = [
     ("autograd", "loss_grad_fn", "DivBackward0", True), ("autograd", "loss_grad_fn", "MulBackward0", False),
     ("autograd", "grad_before_backward", "无", True), ("autograd", "loss_requires_grad", "会", True),
     ("autograd", "backward_changes_weights", "不会", True), ("autograd", "backward_changes_weights", "会", False),
+    # issue 19: right answers that were rejected or called unreadable, and a readable wrong one that was not graded
+    ("autograd", "loss_grad_fn", "<DivBackward1 object at 0x7f3a2c1b4d30>", True),
+    ("modules", "count_trainable", "5130 个", True), ("modules", "count_trainable", "5130个", True),
+    ("modules", "count_trainable", "5130 parameters", True), ("modules", "count_trainable", "5131 parameters", False),
+    ("modules", "detach_flags", "[True, False, 无]", True), ("modules", "detach_flags", "[是, 否, 无]", True),
+    ("modules", "detach_flags", "[True, False, MulBackward0]", False),
+    ("modules", "bn_running_mean", "torch.ones(3)", True), ("modules", "bn_running_mean", "torch.zeros(3)", False),
+    ("modules", "group_default_lr", "［0.0001，0.01］", True),
+    ("dataloader", "default_collate_labels", "tensor([1, 0])", True),
+    ("dataloader", "default_collate_labels", "[1, 0]", False),  # "labels stay Python ints" is the misconception
 ]
 
 
@@ -150,6 +160,7 @@ def test_the_forms_students_write_are_graded_fairly(bank_id, tmp_path):
     rights = [correct for bank, _, _, correct in WRITTEN_FORMS if bank == bank_id]
     for case, correct, graded in zip(cases, rights, grade_in_rounds(tmp_path, bank_id, cases)):
         assert graded["correct"] is correct, (case, graded)
+        assert graded["status"] == ("correct" if correct else "wrong"), (case, graded)  # read, then graded
 
 
 # Wrong answers that used to be accepted, and whether only a hidden input can catch them (they are right on the
@@ -163,10 +174,14 @@ USED_TO_PASS = [
     ("autograd", "mlp_try_it", "out = torch.zeros(1, 10)", False),
     ("autograd", "mlp_try_it", "out = torch.randn(1, 10)", False),
     ("spot_the_bug", "swapped_splits_fix", SWAPPED_NO_TRANSFORM, False),
+    ("modules", "first_batch", "images, labels = ds[:batch_size]", False),
+    ("modules", "first_batch", "images, labels = list(loader)[0]", False),
+    ("modules", "first_batch", "images, labels = next(iter(DataLoader(ds, batch_size=batch_size)))", False),
 ]
 
 
-@pytest.mark.parametrize("bank_id", ["tensors", "autograd", pytest.param("spot_the_bug", marks=requires_mnist)])
+@pytest.mark.parametrize("bank_id", ["tensors", "autograd", "modules",
+                                     pytest.param("spot_the_bug", marks=requires_mnist)])
 def test_answers_that_only_look_right_are_rejected(bank_id, banks, tmp_path):
     cases = [case[1:] for case in USED_TO_PASS if case[0] == bank_id]
     for (question_id, answer, only_hidden), graded in zip(cases, grade_in_rounds(
