@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import ast
 
-from checker.rules.syntax import Hit, call_name, hit, loops_calling, walk
+from checker.rules.evaluation import evaluation_functions, feeds_a_model
+from checker.rules.resolve import resolution
+from checker.rules.syntax import Hit, ancestors, call_name, hit, link_parents, loops, method_call, walk
+
+EVALUATION_LOADER = ("test", "val", "valid", "eval")
 
 
 def data_split(tree: ast.Module) -> list[Hit]:
@@ -28,7 +32,42 @@ def data_split(tree: ast.Module) -> list[Hit]:
         if names and isinstance(dataset, ast.Name) and dataset.id not in reported and (
                 dataset.id in test_sets or "test" in dataset.id.lower()):
             hits.append(hit("data_split", assign, f"{names[0]} = DataLoader({dataset.id}, ...)"))
+        hits += _test_loader_on_training_data(assign, dataset)
+    return hits + _evaluation_reading_training_loader(tree)
+
+
+def _test_loader_on_training_data(assign: ast.Assign, dataset: ast.AST) -> list[Hit]:
+    """`testloader = DataLoader(trainset, ...)`: a loader named for evaluation built on the training set."""
+    names = [t.id for t in assign.targets if isinstance(t, ast.Name)
+             and any(word in t.id.lower() for word in EVALUATION_LOADER) and "train" not in t.id.lower()]
+    if names and isinstance(dataset, ast.Name) and "train" in dataset.id.lower() and "test" not in dataset.id.lower():
+        return [hit("data_split", assign, f"{names[0]} = DataLoader({dataset.id}, ...)")]
+    return []
+
+
+def _evaluation_reading_training_loader(tree: ast.Module) -> list[Hit]:
+    """An evaluation function (evaluate, test, validate, ...) whose batches come from a loader named for training
+    (`self.train_loader.__iter__()`), in a file that also has a loader named for evaluation."""
+    link_parents(tree)
+    texts = {ast.unparse(n) for n in walk(tree) if isinstance(n, (ast.Name, ast.Attribute))}
+    if not any(any(word in t.lower() for word in EVALUATION_LOADER) and "loader" in t.lower() for t in texts):
+        return []
+    hits = []
+    for function in evaluation_functions(tree, loops_only=False):
+        for node in walk(function):
+            if isinstance(node, (ast.Assign, ast.For)) and _reads_training_loader(node):
+                hits.append(hit("data_split", node, ast.unparse(getattr(node, "value", None) or node.iter)))
     return hits
+
+
+def _reads_training_loader(node: ast.AST) -> bool:
+    source = node.value if isinstance(node, ast.Assign) else node.iter
+    base = source
+    while isinstance(base, ast.Call):
+        base = base.func.value if isinstance(base.func, ast.Attribute) else (base.args[0] if base.args else None)
+    text = ast.unparse(base) if base is not None else ""
+    return "train" in text.lower() and "loader" in text.lower() and (
+        isinstance(node, ast.For) or method_call(source, "__iter__") or call_name(source) == "iter")
 
 
 def _assigned_calls(tree: ast.Module):
@@ -63,9 +102,20 @@ def unshuffled_train_loader(tree: ast.Module) -> list[Hit]:
 
 
 def unconditional_break(tree: ast.Module) -> list[Hit]:
-    """A `break` straight in the body of a training loop (not under an if): every epoch ends after one batch."""
+    """A `break` straight in the body of a for loop (not under an if) that trains, in it or through the functions it
+    calls (the batch loop, and the epoch loop around `train(...)`), or that feeds batches to a model in an evaluation
+    function: the loop runs once."""
+    link_parents(tree)
+    resolver = resolution(tree)
+    judged = {id(f) for f in evaluation_functions(tree)}
     hits = []
-    for loop in loops_calling(tree, "backward"):
-        if isinstance(loop, (ast.For, ast.AsyncFor)):
-            hits += [hit("unconditional_break", s, "break") for s in loop.body if isinstance(s, ast.Break)]
+    for loop in (n for n in loops(tree) if isinstance(n, (ast.For, ast.AsyncFor))):
+        breaks = [s for s in loop.body if isinstance(s, ast.Break)]
+        if not breaks:
+            continue
+        evaluating = any(id(a) in judged for a in ancestors(loop)) and feeds_a_model(
+            ast.Module(body=[loop], type_ignores=[]))
+        if evaluating or resolver.reaches(loop, lambda n: method_call(n, "backward")):
+            hits += [hit("unconditional_break", s, "break") for s in breaks]
     return hits
+

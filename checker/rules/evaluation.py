@@ -18,12 +18,26 @@ MODE_METHODS = ("eval", "train", "zero_grad", "step", "backward")
 HANDED_METHODS = ("state_dict", "parameters", "named_parameters")
 
 
-def evaluation_functions(tree: ast.Module) -> list[ast.FunctionDef]:
-    return [f for f in functions(tree) if EVALUATION_NAME.search(f.name) and _feeds_a_model(f)
+def evaluation_functions(tree: ast.Module, loops_only: bool = True) -> list[ast.FunctionDef]:
+    """Functions named for evaluation that feed batches to a model and never train; with loops_only False, also the
+    one-batch ones (`validation_step(self, batch)`, `predict(x)`) that run a model without a loop."""
+    return [f for f in functions(tree) if EVALUATION_NAME.search(f.name)
+            and (feeds_a_model(f) or (not loops_only and _runs_a_model(f)))
             and next(calls(f, "backward"), None) is None and next(calls(f, "step"), None) is None]
 
 
-def _feeds_a_model(scope: ast.AST) -> bool:
+def _runs_a_model(function: ast.AST) -> bool:
+    """`self(x)`, `self.model(x)` or `model(x)` on one of the function's own parameters."""
+    params = {a.arg for a in function.args.args} - {"self"}
+    for call in (n for n in walk(function) if isinstance(n, ast.Call) and n.args):
+        callee = ast.unparse(call.func)
+        if (callee == "self" or "model" in callee.lower() or "net" in callee.lower()) and any(
+                isinstance(n, ast.Name) and n.id in params for a in call.args for n in walk(a)):
+            return True
+    return False
+
+
+def feeds_a_model(scope: ast.AST) -> bool:
     """A loop in scope whose body calls a plain name (the model) on a value the loop binds."""
     for loop in (n for n in loops(scope) if isinstance(n, (ast.For, ast.AsyncFor))):
         bound = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
@@ -51,7 +65,7 @@ def _no_grad_loops(tree: ast.Module) -> list[ast.AST]:
     for loop in loops(tree):
         if any(id(a) in named or isinstance(a, (ast.For, ast.While)) for a in ancestors(loop)):
             continue
-        if grad_is_off_at(loop) and _feeds_a_model(ast.Module(body=[loop], type_ignores=[])) \
+        if grad_is_off_at(loop) and feeds_a_model(ast.Module(body=[loop], type_ignores=[])) \
                 and next(calls(loop, "backward"), None) is None:
             found.append(loop)
     return found
