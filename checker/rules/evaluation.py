@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
+from checker.rules.resolve import resolution
 from checker.rules.syntax import (Hit, ancestors, call_name, calls, defined_functions, functions, grad_is_off_at, hit,
                                   is_grad_off_context, link_parents, loops, method_call, reaches,
                                   uses_dropout_or_batchnorm, walk)
@@ -20,9 +21,9 @@ HANDED_METHODS = ("state_dict", "parameters", "named_parameters")
 
 def evaluation_functions(tree: ast.Module, loops_only: bool = True) -> list[ast.FunctionDef]:
     """Functions named for evaluation that feed batches to a model and never train; with loops_only False, also the
-    one-batch ones (`validation_step(self, batch)`, `predict(x)`) that run a model without a loop."""
+    one-batch `*_step` methods (`validation_step(self, batch)`) that run a model without a loop."""
     return [f for f in functions(tree) if EVALUATION_NAME.search(f.name)
-            and (feeds_a_model(f) or (not loops_only and _runs_a_model(f)))
+            and (feeds_a_model(f) or (not loops_only and f.name.endswith("_step") and _runs_a_model(f)))
             and next(calls(f, "backward"), None) is None and next(calls(f, "step"), None) is None]
 
 
@@ -100,8 +101,9 @@ def eval_without_eval_mode(tree: ast.Module) -> list[Hit]:
         return []  # no layer behaves differently in eval mode: nothing to report
     unsure = has_layers is None  # the model comes from elsewhere: it may have neither layer
     hits = []
-    for function in evaluation_functions(tree):
-        if any(_sets_eval(n) for n in walk(function)):
+    resolver = resolution(tree)
+    for function in evaluation_functions(tree, loops_only=False):
+        if resolver.reaches(function, _sets_eval):
             continue
         sites = _call_sites(tree, function.name)
         if sites and all(_eval_set_before(site, tree) for site in sites):
@@ -118,8 +120,8 @@ def eval_without_no_grad(tree: ast.Module) -> list[Hit]:
     around every call of it."""
     link_parents(tree)
     hits = []
-    for function in evaluation_functions(tree):
-        if any(is_grad_off_context(d) for d in function.decorator_list):
+    for function in evaluation_functions(tree, loops_only=False):
+        if any(is_grad_off_context(d) for d in function.decorator_list) or _framework_step(function):
             continue
         if any(isinstance(n, (ast.With, ast.AsyncWith)) and any(is_grad_off_context(i.context_expr) for i in n.items)
                for n in walk(function)):
@@ -130,7 +132,27 @@ def eval_without_no_grad(tree: ast.Module) -> list[Hit]:
         if sites and all(grad_is_off_at(site) for site in sites):
             continue
         hits.append(hit("eval_without_no_grad", function, f"{function.name}()"))
-    return hits
+    return hits + [hit("eval_without_no_grad", loop, ast.unparse(loop.iter)) for loop in _module_level_evaluations(tree)]
+
+
+def _framework_step(function: ast.AST) -> bool:
+    """Lightning's validation_step / test_step / predict_step on a LightningModule: the trainer turns grad off."""
+    owner = next((a for a in ancestors(function) if isinstance(a, ast.ClassDef)), None)
+    return owner is not None and any("Lightning" in ast.unparse(b) for b in owner.bases)
+
+
+def _module_level_evaluations(tree: ast.Module) -> list[ast.AST]:
+    """A notebook's evaluation cell: a loop at module level, over a loader named for testing or validation, that
+    feeds a model, never trains, and runs with grad on."""
+    found = []
+    for loop in (n for n in tree.body if isinstance(n, (ast.For, ast.AsyncFor))):
+        source = ast.unparse(loop.iter).lower()
+        if not any(word in source for word in ("test", "val")) or "train" in source:
+            continue
+        if feeds_a_model(ast.Module(body=[loop], type_ignores=[])) and next(calls(loop, "backward"), None) is None \
+                and not grad_is_off_at(loop) and not any(isinstance(n, ast.Break) for n in loop.body):
+            found.append(loop)
+    return found
 
 
 def train_mode_not_restored(tree: ast.Module) -> list[Hit]:
@@ -141,13 +163,14 @@ def train_mode_not_restored(tree: ast.Module) -> list[Hit]:
     if has_layers is False:
         return []
     defined = defined_functions(tree)
+    resolver = resolution(tree)
     hits = []
     for loop in loops(tree):
-        if not reaches(loop, defined, _sets_eval) or not reaches(loop, defined, lambda n: method_call(n, "backward")):
+        if not resolver.reaches(loop, _sets_eval) or not resolver.reaches(loop, lambda n: method_call(n, "backward")):
             continue
-        if reaches(loop, defined, _sets_train):
+        if resolver.reaches(loop, _sets_train):
             continue
-        if any(isinstance(a, (ast.For, ast.While)) and reaches(a, defined, _sets_eval) for a in ancestors(loop)):
+        if any(isinstance(a, (ast.For, ast.While)) and resolver.reaches(a, _sets_eval) for a in ancestors(loop)):
             continue  # the outer epoch loop is the one reported
         trainer = _training_function(loop, defined)
         hits.append(hit("train_mode_not_restored", trainer or loop,

@@ -40,6 +40,8 @@ class Resolution:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions.setdefault(node.name, node)
         self._siblings = None
+        self._classes = None
+        self._reachable: dict[int, list] = {}
 
     # --- what a call or a name is ------------------------------------------------------------------------------
     def qualified(self, expr: ast.AST) -> str:
@@ -132,6 +134,8 @@ class Resolution:
 
     def reachable(self, node: ast.AST, limit: int = 40) -> list[ast.AST]:
         """node, and the bodies of every own function or method it runs, transitively (a bounded walk)."""
+        if id(node) in self._reachable:
+            return self._reachable[id(node)]
         found, queue, seen = [node], [node], {id(node)}
         while queue and len(found) < limit:
             for call in (n for n in walk(queue.pop()) if isinstance(n, ast.Call)):
@@ -140,6 +144,7 @@ class Resolution:
                         seen.add(id(target))
                         found.append(target)
                         queue.append(target)
+        self._reachable[id(node)] = found
         return found
 
     def reaches(self, node: ast.AST, predicate) -> bool:
@@ -153,8 +158,10 @@ class Resolution:
         return self._siblings
 
     def all_classes(self) -> list[ast.ClassDef]:
-        own = list(self.classes.values())
-        return own + [n for tree in self.siblings() for n in walk(tree) if isinstance(n, ast.ClassDef)]
+        if self._classes is None:
+            self._classes = list(self.classes.values()) + [n for tree in self.siblings() for n in walk(tree)
+                                                           if isinstance(n, ast.ClassDef)]
+        return self._classes
 
     def class_named(self, name: str) -> ast.ClassDef | None:
         return next((c for c in self.all_classes() if c.name == name), None)
@@ -225,16 +232,17 @@ def _sibling_modules(path: str | None) -> list[ast.Module]:
     except OSError:
         return []
     own = Path(path).resolve().name
-    entries = [e for e in entries if e.name != own][:SIBLING_LIMIT]
+    entries = entries[:SIBLING_LIMIT]
     key = (str(folder), tuple((e.name, e.stat().st_mtime_ns) for e in entries))
     if key not in _SIBLINGS:
         trees = []
         for entry in entries:
             try:
                 if entry.stat().st_size <= SIBLING_BYTES:
-                    trees.append(ast.parse(Path(entry.path).read_text(encoding="utf-8", errors="replace")))
+                    trees.append((entry.name, ast.parse(Path(entry.path).read_text(encoding="utf-8",
+                                                                                   errors="replace"))))
             except (SyntaxError, ValueError, RecursionError, OSError):
                 continue
-        _SIBLINGS.clear()  # one folder at a time: a lint walks folders in order
+        _SIBLINGS.clear()  # one folder at a time: a lint walks folders in order, its files share the parses
         _SIBLINGS[key] = trees
-    return _SIBLINGS[key]
+    return [tree for name, tree in _SIBLINGS[key] if name != own]
