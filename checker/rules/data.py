@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from checker.rules.evaluation import evaluation_functions, feeds_a_model
 from checker.rules.resolve import resolution
@@ -33,7 +34,40 @@ def data_split(tree: ast.Module) -> list[Hit]:
                 dataset.id in test_sets or "test" in dataset.id.lower()):
             hits.append(hit("data_split", assign, f"{names[0]} = DataLoader({dataset.id}, ...)"))
         hits += _test_loader_on_training_data(assign, dataset)
-    return hits + _evaluation_reading_training_loader(tree)
+    return hits + _evaluation_reading_training_loader(tree) + _test_arrays_from_training_data(tree)
+
+
+TEST_NAME = re.compile(r"(^|_)(te|test|val|valid)($|_|[A-Z])", re.IGNORECASE)
+TRAIN_NAME = re.compile(r"(^|_)(tr|train|training)($|_|[A-Z])", re.IGNORECASE)
+
+
+def _test_arrays_from_training_data(tree: ast.Module) -> list[Hit]:
+    """`test_images, test_labels = get_all_data(dataset)` or `X_te = np.array(X_tr)`: test arrays built from a value
+    that is the training split (by its name, or by the train=True it was built with), in a file that also builds a
+    test split, which then goes unused for them."""
+    resolver = resolution(tree)
+    if not any(_split_of(n) is False for n in walk(tree) if isinstance(n, ast.Call)) and not any(
+            isinstance(t, ast.Name) and TEST_NAME.search(t.id) and "train" not in t.id.lower()
+            for n in walk(tree) if isinstance(n, ast.Assign) for t in n.targets):
+        return []
+    hits = []
+    for assign in _assigned_calls(tree):
+        names = [n.id for t in assign.targets for n in walk(t) if isinstance(n, ast.Name)]
+        if call_name(assign.value) == "DataLoader" or not names or not all(
+                TEST_NAME.search(name) and not TRAIN_NAME.search(name) for name in names):
+            continue
+        source = next((a for a in assign.value.args if isinstance(a, ast.Name) and _is_training_split(a, resolver)),
+                      None)
+        if source is not None:
+            hits.append(hit("data_split", assign, f"{names[0]} = {call_name(assign.value)}({source.id}, ...)"))
+    return hits
+
+
+def _is_training_split(name: ast.Name, resolver) -> bool:
+    if TRAIN_NAME.search(name.id) and not TEST_NAME.search(name.id):
+        return True
+    value = resolver.value(name)
+    return isinstance(value, ast.Call) and _split_of(value) is True
 
 
 def _test_loader_on_training_data(assign: ast.Assign, dataset: ast.AST) -> list[Hit]:
@@ -97,8 +131,20 @@ def unshuffled_train_loader(tree: ast.Module) -> list[Hit]:
         if len(call.args) >= 3:
             shuffle = call.args[2]  # DataLoader(dataset, batch_size, shuffle, ...)
         if isinstance(shuffle, ast.Constant) and not shuffle.value:
-            hits.append(hit("unshuffled_train_loader", assign, f"{names[0]} = DataLoader(...)"))
+            hits.append(hit("unshuffled_train_loader", assign, f"{names[0]} = DataLoader(...)",
+                            _stored_shuffled(call, tree)))
     return hits
+
+
+STORED_SHUFFLED = ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST", "CIFAR10", "CIFAR100", "SVHN", "STL10")
+
+
+def _stored_shuffled(loader: ast.Call, tree: ast.Module) -> bool:
+    """The loader reads one of torchvision's classic datasets, whose files hold the samples in no particular order:
+    one fixed order for every epoch is then a small loss, not a sorted pass (an ImageFolder is sorted by class)."""
+    dataset = loader.args[0] if loader.args else next((k.value for k in loader.keywords if k.arg == "dataset"), None)
+    value = resolution(tree).value(dataset) if isinstance(dataset, ast.Name) else dataset
+    return isinstance(value, ast.Call) and call_name(value) in STORED_SHUFFLED
 
 
 def unconditional_break(tree: ast.Module) -> list[Hit]:

@@ -109,17 +109,29 @@ DETACHING = ("item", "detach", "tolist", "numpy", "cpu_item")
 def loss_accumulated_with_graph(tree: ast.Module) -> list[Hit]:
     """`total += loss` (or `total = total + loss`, `losses.append(loss)`) while grad is on: the total keeps every
     step's graph alive. Summing loss.item() keeps only the number."""
+    link_parents(tree)
     hits = []
-    for function in functions(tree):
-        losses = {c.func.value.id for c in calls(function, "backward") if isinstance(c.func.value, ast.Name)}
-        losses |= {t.id for n in walk(function) if isinstance(n, ast.Assign) and _is_loss_call(n.value)
+    for scope, nodes in [(f, walk(f)) for f in functions(tree)] + [(tree, _module_level(tree))]:
+        losses = {c.func.value.id for c in nodes if method_call(c, "backward") and isinstance(c.func.value, ast.Name)}
+        losses |= {t.id for n in nodes if isinstance(n, ast.Assign) and _is_loss_call(n.value)
                    for t in n.targets if isinstance(t, ast.Name)}
-        link_parents(tree)
-        for node in walk(function):
+        for node in nodes:
             added = _tensor_added(node, losses)
             if added and not grad_is_off_at(node):
                 hits.append(hit("loss_accumulated_with_graph", node, ast.unparse(node)))
     return hits
+
+
+def _module_level(tree: ast.Module) -> list[ast.AST]:
+    """The nodes of a script's (or notebook's) top-level code, outside every function and class."""
+    found, stack = [], list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        found.append(node)
+        stack += ast.iter_child_nodes(node)
+    return found
 
 
 def _is_loss_call(node: ast.AST) -> bool:

@@ -153,4 +153,21 @@ def _resumes(tree: ast.Module) -> bool:
             return True
         if any("exists(" in text or "isfile(" in text for text in tests):
             return True
+    return _reloads_own_checkpoint(tree)
+
+
+def _reloads_own_checkpoint(tree: ast.Module) -> bool:
+    """A network whose state_dict() the file saves is loaded back (`net.load_state_dict(torch.load(args.load))`)
+    and then trained: the script resumes from its own checkpoints, whatever the flag is called."""
+    resolver = resolution(tree)
+    saved = {ast.unparse(n.func.value) for c in walk(tree) if isinstance(c, ast.Call) and ast.unparse(c.func).endswith(
+        "save") for n in walk(c) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "state_dict"}
+    for load in calls(tree, "load_state_dict"):
+        if ast.unparse(load.func.value) not in saved:
+            continue
+        scope = next((a for a in ancestors(load) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))), tree)
+        later = [n for n in walk(scope) if isinstance(n, ast.Call) and n.lineno > load.lineno]
+        if any(resolver.reaches(n, lambda x: isinstance(x, ast.Call) and call_name(x) == "backward") for n in later):
+            return True
     return False

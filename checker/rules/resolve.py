@@ -20,7 +20,7 @@ import ast
 import os
 from pathlib import Path
 
-from checker.rules.syntax import ancestors, enclosing_function, walk
+from checker.rules.syntax import ancestors, enclosing_function, uses_dropout_or_batchnorm, walk
 
 SIBLING_LIMIT = 40  # .py files of the folder read for definitions; a bigger folder is a package, not a script's home
 SIBLING_BYTES = 400_000
@@ -162,6 +162,15 @@ class Resolution:
             self._classes = list(self.classes.values()) + [n for tree in self.siblings() for n in walk(tree)
                                                            if isinstance(n, ast.ClassDef)]
         return self._classes
+
+    def layers_in_view(self) -> bool | None:
+        """uses_dropout_or_batchnorm for the file, and when the file cannot tell (its model is built elsewhere), for
+        the sibling modules that can: a model defined or configured in model.py or train.py beside it."""
+        own = uses_dropout_or_batchnorm(self.tree)
+        if own is not None:
+            return own
+        answers = {uses_dropout_or_batchnorm(tree) for tree in self.siblings()} - {None}
+        return True if True in answers else (False if answers else None)
 
     def class_named(self, name: str) -> ast.ClassDef | None:
         return next((c for c in self.all_classes() if c.name == name), None)

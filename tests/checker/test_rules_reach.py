@@ -128,3 +128,85 @@ def test_a_mode_switched_in_a_sibling_models_method(tmp_path):
               "for epoch in range(3):\n    train(model, loader, val_loader)\n")
     path = str(tmp_path / "train.py")
     assert rules.run(ast.parse(script), ["eval_without_eval_mode"], path=path) == []  # val_start() sets eval
+
+
+# Shapes from the second round of the located corpus: top-level notebook code, keyword-fed models, one-batch
+# predict helpers, evaluation halves of training functions, test arrays taken from the training split, and resumes
+# from the script's own checkpoints under any flag name.
+FOUND_TOO = {
+    # a notebook's training cell at top level keeps every batch's graph in the running total
+    "TD110-top-level": "for epoch in range(5):\n    total = 0.0\n    for xb, yb in batches:\n"
+                       "        opt.zero_grad()\n        loss = loss_fn(net(xb), yb)\n        loss.backward()\n"
+                       "        opt.step()\n        total += loss\n",
+    # an evaluation closure that feeds a pretrained-family model by keyword, with no eval()
+    "TD104-keywords": "def run():\n    model = RobertaTagger(config)\n    def _dev_pass():\n"
+                      "        for batch in dev_iter:\n            out = model(tokens=batch['ids'], mask=batch['mask'])\n"
+                      "    for step, batch in enumerate(train_iter):\n        model(tokens=batch['ids']).sum().backward()\n"
+                      "        if step % 100 == 0:\n            _dev_pass()\n",
+    # a one-batch predict helper on a network with dropout, called each epoch without eval()
+    "TD104-predict": "net = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.3), nn.Linear(8, 2))\n\n"
+                     "def predict(net, inputs):\n    wrapped = torch.as_tensor(inputs)\n    return net(wrapped).argmax(1)\n\n"
+                     "for epoch in range(4):\n    fit_one_epoch(net)\n    acc = (predict(net, x_test) == y_test).mean()\n",
+    # the evaluation half of a training function: eval() set, then a grad-on loop over the validation loader
+    "TD105-eval-half": "def run(net, train_loader, val_loader, opt):\n    for epoch in range(3):\n        net.train()\n"
+                       "        for xb, yb in train_loader:\n            opt.zero_grad()\n"
+                       "            crit(net(xb), yb).backward()\n            opt.step()\n        net.eval()\n"
+                       "        for xb, yb in val_loader:\n            score = net(xb)\n",
+    # test arrays built from the training split while a test split sits unused
+    "TD109-arrays": "fit_set = datasets.MNIST(root, train=True)\nheld_out = datasets.MNIST(root, train=False)\n"
+                    "def as_arrays(ds):\n    return ds.data.float(), ds.targets\n\n"
+                    "test_x, test_y = as_arrays(fit_set)\n",
+    # the short spellings: X_te from X_tr, next to a test split
+    "TD109-short-names": "valid_set = CsvSet(split='test')\nX_te = np.array(X_tr)\n",
+    # the script saves its network's state_dict and resumes from a path flag that does not say "resume"
+    "TD114-reload": "def fit(model, opt, loader):\n    for x, y in loader:\n        opt.zero_grad()\n"
+                    "        crit(model(x), y).backward()\n        opt.step()\n"
+                    "    torch.save(model.state_dict(), 'last.pt')\n\n"
+                    "model = Net()\nopt = torch.optim.Adam(model.parameters())\nif args.init:\n"
+                    "    model.load_state_dict(torch.load(args.init))\nfit(model, opt, loader)\n",
+}
+
+
+@pytest.mark.parametrize("key", sorted(FOUND_TOO))
+def test_the_second_rounds_shapes_are_found(key):
+    assert key.split("-")[0] in codes(FOUND_TOO[key])
+
+
+QUIET_TOO = {
+    # a classic torchvision dataset is stored in no particular order: an unshuffled loader is info, not a warning
+    "stored-shuffled": "train_set = datasets.FashionMNIST('data', train=True)\n"
+                       "train_loader = DataLoader(train_set, batch_size=64)\n",
+    # weights saved, then loaded back only to predict
+    "reload-to-predict": "for x, y in loader:\n    opt.zero_grad()\n    crit(net(x), y).backward()\n    opt.step()\n"
+                         "torch.save(net.state_dict(), 'w.pt')\nnet = Net()\nnet.load_state_dict(torch.load('w.pt'))\n"
+                         "net.eval()\nprint(net(sample).argmax(1))\n",
+    # the test split is the one the test arrays come from
+    "test-from-test": "train_set = datasets.MNIST(root, train=True)\ntest_set = datasets.MNIST(root, train=False)\n"
+                      "test_x, test_y = as_arrays(test_set)\ntrain_x, train_y = as_arrays(train_set)\n",
+    # a validation loop under no_grad after eval(), in the training function
+    "eval-half-no-grad": "def run(net, val_loader):\n    net.eval()\n    with torch.no_grad():\n"
+                         "        for xb, yb in val_loader:\n            score = net(xb)\n",
+    # a running total of plain numbers at top level
+    "top-level-item": "total = 0.0\nfor xb, yb in batches:\n    opt.zero_grad()\n    loss = loss_fn(net(xb), yb)\n"
+                      "    loss.backward()\n    opt.step()\n    total += loss.item()\n",
+}
+
+
+@pytest.mark.parametrize("key", sorted(QUIET_TOO))
+def test_the_second_rounds_lookalikes_are_quiet(key):
+    assert codes(QUIET_TOO[key]) == []
+
+
+def test_the_layers_of_a_model_defined_beside_decide_the_severity(tmp_path):
+    helper = ("def score(model, loader):\n    hits = 0\n    for x, y in loader:\n"
+              "        hits += (model(x).argmax(1) == y).sum().item()\n    return hits\n")
+    (tmp_path / "helpers.py").write_text(helper)
+    path = str(tmp_path / "helpers.py")
+    assert [h.severity for h in rules.run(ast.parse(helper), ["eval_without_eval_mode"], path=path)] == []
+    (tmp_path / "net.py").write_text("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                                     "        self.drop = nn.Dropout(0.5)\n")
+    helper_named = helper.replace("def score(", "def evaluate(")
+    (tmp_path / "helpers.py").write_text(helper_named)
+    assert codes(helper_named, path=path) == ["TD104", "TD105"]  # Dropout beside: eval mode matters for sure
+    (tmp_path / "net.py").unlink()
+    assert codes(helper_named, path=path) == ["TD105"]  # nothing says which layers: TD104 only at info
