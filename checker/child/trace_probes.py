@@ -2,7 +2,8 @@
 
 The training steps are every optimizer step (and every backward) in the process. The passes over the data are the
 DataLoader iterations: a pass in which backward() runs is a training pass, one that feeds a model and never calls
-backward() is an evaluation pass. Each probe reports its first finding, with the user's line of the cause.
+backward() is an evaluation pass. Loops over batches the script makes itself (get_batch) are grouped by the frame
+that runs the model (handmade_passes.py). Each probe reports its first finding, with the user's line of the cause.
 
 The budget: once `max_steps` optimizer steps (or backward calls, when nothing steps) have run, the current training
 pass is ended early (its loader stops), the evaluation that follows is let run (at most `max_eval_batches` batches
@@ -22,6 +23,8 @@ from torch.utils.data import DataLoader
 from torch.utils.data import dataloader as dataloader_module
 
 from checker.child.graphs import graph_size
+from checker.child.handmade_passes import HandmadePasses
+from checker.child.last_op import last_operation
 from checker.child.loop_probes import _attribute, _splits, squashing_problem
 from checker.child.patches import Patches
 
@@ -115,6 +118,7 @@ class TraceProbes:
         self._backward_at = self._first_backward_at = (None, None)
         self._last_optimizer_at = None
         self._evaluations: list[tuple[int, tuple]] = []  # (training samples it shared, where) per evaluation pass
+        self.handmade = HandmadePasses(self, lambda: Pass(lambda: None, None))  # get_batch-style loops
 
     # -- where ------------------------------------------------------------------------------------------------
     def where(self, depth: int = 1) -> tuple[str | None, int | None]:
@@ -159,7 +163,7 @@ class TraceProbes:
         if self._forward_depth != 1 or next(module.parameters(), None) is None:
             return  # only the outermost call (the model itself); a parameter-free module is a transform
         self._watch(module)
-        current = self._active
+        current = self._active or self.handmade.pass_for_forward(2)
         at = None
         if current is not None:
             current.forwards += 1
@@ -181,7 +185,7 @@ class TraceProbes:
 
     def _after_forward(self, module, args, output) -> None:
         self._forward_depth = max(0, self._forward_depth - 1)
-        current = self._active if not self._forward_depth else None
+        current = (self._active or self.handmade.current) if not self._forward_depth else None
         if current is not None and not current.training and not current.forward_graph:
             first = _first_tensor(output)
             if first is not None and first.grad_fn is not None:
@@ -234,6 +238,7 @@ class TraceProbes:
         current = self._active
         if current is not None and not current.training:
             self._became_training(current)
+        self.handmade.backward()
         self.backwards += 1
         self._backward_at = self.where(3)
         if self.backwards == 1:
@@ -456,11 +461,12 @@ class TraceProbes:
             if self._loss_checks < LOSS_CHECKS and isinstance(input, torch.Tensor) and input.requires_grad \
                     and torch.is_grad_enabled():
                 self._loss_checks += 1
-                problem = squashing_problem(input[:64], kind)
-                if problem is not None:
-                    code, detail = problem
+                made_by = last_operation(input)
+                # A ReLU as the last layer: logits that can never go below 0 (some classes' scores stuck at 0).
+                clipped = kind == "cross_entropy" and made_by == "ReLU" and input.dim() == 2
+                if clipped or squashing_problem(input[:64], kind) is not None:
                     finding = "probabilities_to_nll_loss" if kind == "nll_loss" else "probabilities_to_cross_entropy"
-                    self.report(finding, getattr(input, "_td_at", None) or self.where(2), detail or code)
+                    self.report(finding, getattr(input, "_td_at", None) or self.where(2), made_by or "?")
             return original(input, target, *args, **kwargs)
 
         return loss
@@ -580,6 +586,7 @@ class TraceProbes:
             if stopped and open_pass.training:
                 open_pass.cut = True  # the run ended inside it: it did not end early by itself
             self._pass_ended(open_pass)
+        self.handmade.end()
         orphans = [s.name for key, s in self._params.items() if s.ever_grad and key not in self._owned_ever]
         if orphans and self._owned_ever:
             self.report("params_not_in_optimizer", self._last_optimizer_at or (None, None),

@@ -50,7 +50,7 @@ def lint_source(source: Source, selection: Selection, lang: str = "en") -> list[
     except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, nesting deeper than the parser allows
         return findings + [_unreadable(source, 1, 1, type(error).__name__, lang)]
     noqa = silenced(source.text)
-    for hit in rules.run(tree, [r.name for r in rules.RULES.values() if r.code in selection.codes]):
+    for hit in rules.run(tree, [r.name for r in rules.RULES.values() if r.code in selection.codes], source.path):
         rule = rules.BY_NAME[hit.rule]
         severity = hit.severity or rule.severity
         if not selection.reports(rule.code, severity) or is_silenced(noqa, hit.line, rule.code):

@@ -83,9 +83,12 @@ BY_NAME = {rule.name: rule for rule in RULES.values()}
 LINT_FOR_PROBE = {rule.name: rule.probe for rule in RULES.values() if rule.probe}
 
 
-def run(tree: ast.Module, names=None) -> list[Hit]:
+def run(tree: ast.Module, names=None, path: str | None = None) -> list[Hit]:
     """Every named rule's hits (all rules when names is None), sorted by line. A rule that cannot read the tree (an
-    expression nested too deep for ast.unparse's recursion) gives none: the probes judge a run without them."""
+    expression nested too deep for ast.unparse's recursion) gives none: the probes judge a run without them. With the
+    file's path, the rules also see what its sibling modules define (checker/rules/resolve.py)."""
+    if path is not None:
+        tree._td_path = str(path)
     link_parents(tree)
     hits = []
     for name in (names if names is not None else BY_NAME):

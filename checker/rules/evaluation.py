@@ -8,22 +8,39 @@ from __future__ import annotations
 import ast
 import re
 
-from checker.rules.syntax import (Hit, ancestors, call_name, calls, defined_functions, functions, grad_is_off_at, hit,
-                                  is_grad_off_context, link_parents, loops, method_call, reaches,
-                                  uses_dropout_or_batchnorm, walk)
+from checker.rules.resolve import resolution
+from checker.rules.syntax import (Hit, ancestors, call_name, calls, defined_functions, enclosing_function, functions,
+                                  grad_is_off_at, hit, is_grad_off_context, link_parents, loops, method_call, walk)
 
-EVALUATION_NAME = re.compile(r"(^|_)(test|tests|eval|evaluate|evaluation|valid|validate|validation|val|infer|"
+EVALUATION_NAME = re.compile(r"(^|_)(test|tests|eval|evaluate|evaluation|valid|validate|validation|val|dev|infer|"
                              r"inference|predict)($|_)", re.IGNORECASE)
 MODE_METHODS = ("eval", "train", "zero_grad", "step", "backward")
 HANDED_METHODS = ("state_dict", "parameters", "named_parameters")
 
 
-def evaluation_functions(tree: ast.Module) -> list[ast.FunctionDef]:
-    return [f for f in functions(tree) if EVALUATION_NAME.search(f.name) and _feeds_a_model(f)
+def evaluation_functions(tree: ast.Module, loops_only: bool = True) -> list[ast.FunctionDef]:
+    """Functions named for evaluation that feed batches to a model and never train; with loops_only False, also the
+    one-batch ones that run a model on what they are given without a loop (`validation_step(self, batch)`,
+    `predict(model, x)`)."""
+    return [f for f in functions(tree) if EVALUATION_NAME.search(f.name)
+            and (feeds_a_model(f) or (not loops_only and _runs_a_model(f)))
             and next(calls(f, "backward"), None) is None and next(calls(f, "step"), None) is None]
 
 
-def _feeds_a_model(scope: ast.AST) -> bool:
+def _runs_a_model(function: ast.AST) -> bool:
+    """`self(x)`, `self.model(x)` or `model(x)` on one of the function's own parameters."""
+    params = {a.arg for a in function.args.args} - {"self"}
+    params |= {t.id for n in walk(function) if isinstance(n, ast.Assign) and any(  # x = Variable(x_val), one hop
+        isinstance(v, ast.Name) and v.id in params for v in walk(n.value)) for t in n.targets if isinstance(t, ast.Name)}
+    for call in (n for n in walk(function) if isinstance(n, ast.Call) and n.args):
+        callee = ast.unparse(call.func)
+        if (callee == "self" or "model" in callee.lower() or "net" in callee.lower()) and any(
+                isinstance(n, ast.Name) and n.id in params for a in call.args for n in walk(a)):
+            return True
+    return False
+
+
+def feeds_a_model(scope: ast.AST) -> bool:
     """A loop in scope whose body calls a plain name (the model) on a value the loop binds."""
     for loop in (n for n in loops(scope) if isinstance(n, (ast.For, ast.AsyncFor))):
         bound = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
@@ -34,7 +51,8 @@ def _feeds_a_model(scope: ast.AST) -> bool:
             if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and callee.value.id == "self":
                 callee = ast.Name(callee.attr)  # self.model(x)
             if isinstance(callee, ast.Name) and callee.id not in _BUILTINS and any(
-                    isinstance(n, ast.Name) and n.id in bound for a in call.args for n in walk(a)):
+                    isinstance(n, ast.Name) and n.id in bound
+                    for a in [*call.args, *(k.value for k in call.keywords)] for n in walk(a)):
                 return True
     return False
 
@@ -51,7 +69,7 @@ def _no_grad_loops(tree: ast.Module) -> list[ast.AST]:
     for loop in loops(tree):
         if any(id(a) in named or isinstance(a, (ast.For, ast.While)) for a in ancestors(loop)):
             continue
-        if grad_is_off_at(loop) and _feeds_a_model(ast.Module(body=[loop], type_ignores=[])) \
+        if grad_is_off_at(loop) and feeds_a_model(ast.Module(body=[loop], type_ignores=[])) \
                 and next(calls(loop, "backward"), None) is None:
             found.append(loop)
     return found
@@ -81,14 +99,15 @@ def _eval_set_before(site: ast.AST, tree: ast.Module) -> bool:
 def eval_without_eval_mode(tree: ast.Module) -> list[Hit]:
     """An evaluation pass with the model left in training mode, in a file whose model has dropout or BatchNorm."""
     link_parents(tree)
-    has_layers = uses_dropout_or_batchnorm(tree)
+    has_layers = resolution(tree).layers_in_view()
     if has_layers is False:
         return []  # no layer behaves differently in eval mode: nothing to report
     unsure = has_layers is None  # the model comes from elsewhere: it may have neither layer
     hits = []
-    for function in evaluation_functions(tree):
-        if any(_sets_eval(n) for n in walk(function)):
-            continue
+    resolver = resolution(tree)
+    for function in evaluation_functions(tree, loops_only=False):
+        if resolver.reaches(function, _sets_eval) or (unsure and not feeds_a_model(function)):
+            continue  # a one-batch helper on a model of unknown layers says too little to report
         sites = _call_sites(tree, function.name)
         if sites and all(_eval_set_before(site, tree) for site in sites):
             continue
@@ -104,8 +123,8 @@ def eval_without_no_grad(tree: ast.Module) -> list[Hit]:
     around every call of it."""
     link_parents(tree)
     hits = []
-    for function in evaluation_functions(tree):
-        if any(is_grad_off_context(d) for d in function.decorator_list):
+    for function in evaluation_functions(tree, loops_only=False):
+        if any(is_grad_off_context(d) for d in function.decorator_list) or _framework_step(function):
             continue
         if any(isinstance(n, (ast.With, ast.AsyncWith)) and any(is_grad_off_context(i.context_expr) for i in n.items)
                for n in walk(function)):
@@ -116,24 +135,51 @@ def eval_without_no_grad(tree: ast.Module) -> list[Hit]:
         if sites and all(grad_is_off_at(site) for site in sites):
             continue
         hits.append(hit("eval_without_no_grad", function, f"{function.name}()"))
-    return hits
+    return hits + [hit("eval_without_no_grad", loop, ast.unparse(loop.iter)) for loop in _module_level_evaluations(tree)]
+
+
+def _framework_step(function: ast.AST) -> bool:
+    """Lightning's validation_step / test_step / predict_step on a LightningModule: the trainer turns grad off."""
+    owner = next((a for a in ancestors(function) if isinstance(a, ast.ClassDef)), None)
+    return owner is not None and any("Lightning" in ast.unparse(b) for b in owner.bases)
+
+
+def _module_level_evaluations(tree: ast.Module) -> list[ast.AST]:
+    """An evaluation loop outside the functions named for evaluation: over a loader named for testing or
+    validation, feeding a model, never training, with grad on; at module level (a notebook's evaluation cell), or in
+    a function that has just switched the model to eval mode (the evaluation half of a training function)."""
+    named = {id(f) for f in evaluation_functions(tree, loops_only=False)}
+    found = []
+    for loop in (n for n in loops(tree) if isinstance(n, (ast.For, ast.AsyncFor))):
+        source = ast.unparse(loop.iter).lower()
+        if not any(word in source for word in ("test", "val")) or "train" in source:
+            continue
+        function = enclosing_function(loop)
+        if function is None and loop not in tree.body or function is not None and (
+                id(function) in named or not any(_sets_eval(n) and n.lineno < loop.lineno for n in walk(function))):
+            continue
+        if feeds_a_model(ast.Module(body=[loop], type_ignores=[])) and next(calls(loop, "backward"), None) is None \
+                and not grad_is_off_at(loop) and not any(isinstance(n, ast.Break) for n in loop.body):
+            found.append(loop)
+    return found
 
 
 def train_mode_not_restored(tree: ast.Module) -> list[Hit]:
     """A loop that both trains and evaluates (the epoch loop), where eval() is set and train() never comes back
     inside that loop: every epoch after the first trains in eval mode."""
     link_parents(tree)
-    has_layers = uses_dropout_or_batchnorm(tree)
+    has_layers = resolution(tree).layers_in_view()
     if has_layers is False:
         return []
     defined = defined_functions(tree)
+    resolver = resolution(tree)
     hits = []
     for loop in loops(tree):
-        if not reaches(loop, defined, _sets_eval) or not reaches(loop, defined, lambda n: method_call(n, "backward")):
+        if not resolver.reaches(loop, _sets_eval) or not resolver.reaches(loop, lambda n: method_call(n, "backward")):
             continue
-        if reaches(loop, defined, _sets_train):
+        if resolver.reaches(loop, _sets_train):
             continue
-        if any(isinstance(a, (ast.For, ast.While)) and reaches(a, defined, _sets_eval) for a in ancestors(loop)):
+        if any(isinstance(a, (ast.For, ast.While)) and resolver.reaches(a, _sets_eval) for a in ancestors(loop)):
             continue  # the outer epoch loop is the one reported
         trainer = _training_function(loop, defined)
         hits.append(hit("train_mode_not_restored", trainer or loop,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from checker.rules.resolve import resolution
 from checker.rules.syntax import (TRAINING_OPTIMIZERS, Hit, call_name, calls, functions, grad_is_off_at, hit,
                                   link_parents, loops_calling, method_call, under_if, walk)
 
@@ -12,17 +13,30 @@ def missing_zero_grad(tree: ast.Module) -> list[Hit]:
     """A loop that calls backward() and steps, with no zero_grad() (nor `.grad = None`, nor `.grad.zero_()`) in
     that same loop."""
     link_parents(tree)
+    resolver = resolution(tree)
     hits = []
     for loop in loops_calling(tree, "backward"):  # the innermost loop with backward() is judged on its own
         backward = next(calls(loop, "backward"))
         if not _updates_parameters(loop):
             continue
-        if not _clears_grads(loop):
+        if not any(_clears_grads(scope) for scope in resolver.reachable(loop)):  # also in a helper: reset_grad()
             hits.append(hit("missing_zero_grad", backward, ast.unparse(backward.func) + "()"))
+        elif (uncleared := _stepped_but_never_cleared(loop)) is not None:
+            hits.append(hit("missing_zero_grad", uncleared, ast.unparse(uncleared.func) + "() never cleared"))
         elif _clears_only_sometimes(loop):
             clear = next(calls(loop, "zero_grad"))
             hits.append(hit("missing_zero_grad", clear, ast.unparse(clear.func) + "() under an if"))
     return hits
+
+
+def _stepped_but_never_cleared(loop: ast.AST):
+    """With two optimizers and every clear an optimizer's own, the step() of one whose zero_grad() never comes (a
+    model's zero_grad() would clear an unknown share, so the rule is silent then)."""
+    steps = {ast.unparse(c.func.value): c for c in calls(loop, "step") if "opt" in ast.unparse(c.func.value).lower()}
+    cleared = {ast.unparse(c.func.value) for c in calls(loop, "zero_grad")}
+    if len(steps) < 2 or not cleared or any("opt" not in name.lower() for name in cleared):
+        return None
+    return next((call for name, call in steps.items() if name not in cleared), None)
 
 
 def _clears_only_sometimes(loop: ast.AST) -> bool:
@@ -46,10 +60,15 @@ def _clears_grads(node: ast.AST) -> bool:
 
 
 def _updates_parameters(loop: ast.AST) -> bool:
-    """An optimizer step, or a hand-written update that reads `.grad`."""
+    """An optimizer step, or a hand-written update that reads a parameter's `.grad` (not the `.grad` of an input
+    tensor, read for an adversarial direction)."""
     if next(calls(loop, "step"), None) is not None:
         return True
+    params = {n.target.id for n in walk(loop) if isinstance(n, (ast.For, ast.comprehension))
+              and isinstance(n.target, ast.Name) and "parameters" in ast.unparse(n.iter)}
     return any(isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.ctx, ast.Load)
+               and (not isinstance(n.value, ast.Name) or n.value.id in params or "param" in n.value.id.lower()
+                    or n.value.id in ("p", "w", "weight", "bias"))
                for n in walk(loop))
 
 
@@ -90,17 +109,29 @@ DETACHING = ("item", "detach", "tolist", "numpy", "cpu_item")
 def loss_accumulated_with_graph(tree: ast.Module) -> list[Hit]:
     """`total += loss` (or `total = total + loss`, `losses.append(loss)`) while grad is on: the total keeps every
     step's graph alive. Summing loss.item() keeps only the number."""
+    link_parents(tree)
     hits = []
-    for function in functions(tree):
-        losses = {c.func.value.id for c in calls(function, "backward") if isinstance(c.func.value, ast.Name)}
-        losses |= {t.id for n in walk(function) if isinstance(n, ast.Assign) and _is_loss_call(n.value)
+    for scope, nodes in [(f, walk(f)) for f in functions(tree)] + [(tree, _module_level(tree))]:
+        losses = {c.func.value.id for c in nodes if method_call(c, "backward") and isinstance(c.func.value, ast.Name)}
+        losses |= {t.id for n in nodes if isinstance(n, ast.Assign) and _is_loss_call(n.value)
                    for t in n.targets if isinstance(t, ast.Name)}
-        link_parents(tree)
-        for node in walk(function):
+        for node in nodes:
             added = _tensor_added(node, losses)
             if added and not grad_is_off_at(node):
                 hits.append(hit("loss_accumulated_with_graph", node, ast.unparse(node)))
     return hits
+
+
+def _module_level(tree: ast.Module) -> list[ast.AST]:
+    """The nodes of a script's (or notebook's) top-level code, outside every function and class."""
+    found, stack = [], list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        found.append(node)
+        stack += ast.iter_child_nodes(node)
+    return found
 
 
 def _is_loss_call(node: ast.AST) -> bool:

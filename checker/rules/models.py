@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import ast
 
+import re
+
+from checker.rules.resolve import resolution
 from checker.rules.syntax import (Hit, ancestors, call_name, enclosing_function, functions, hit, link_parents,
                                   walk)
+
+BATCH_NAME = re.compile(r"(^|_)(bs|bsize|batch|batchsize|batch_size|n_batch|batch_sz)$", re.IGNORECASE)
+BINARY_LOSSES = ("BCELoss", "binary_cross_entropy", "BCEWithLogitsLoss", "binary_cross_entropy_with_logits")
 
 SQUASHING = ("softmax", "Softmax", "sigmoid", "Sigmoid")
 CROSS_ENTROPY = ("cross_entropy", "CrossEntropyLoss")
@@ -19,7 +25,7 @@ def batch_size_reshape(tree: ast.Module) -> list[Hit]:
     link_parents(tree)
     constants = {t.id for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
                  and isinstance(n.value.value, int) for t in n.targets
-                 if isinstance(t, ast.Name) and "batch" in t.id.lower()}
+                 if isinstance(t, ast.Name) and ("batch" in t.id.lower() or BATCH_NAME.search(t.id))}
     if _every_loader_drops_last(tree):
         return []
     hits = []
@@ -27,7 +33,7 @@ def batch_size_reshape(tree: ast.Module) -> list[Hit]:
                  and n.func.attr in ("view", "reshape")):
         used = [ast.unparse(n) for arg in call.args for n in walk(arg)
                 if (isinstance(n, ast.Name) and n.id in constants)
-                or (isinstance(n, ast.Attribute) and "batch_size" in n.attr.lower())]
+                or (isinstance(n, ast.Attribute) and ("batch_size" in n.attr.lower() or BATCH_NAME.search(n.attr)))]
         if used and not _first_batch_only(call):
             hits.append(hit("batch_size_reshape", call, f"{call.func.attr}({used[0]}, ...)"))
     return hits
@@ -52,10 +58,12 @@ def _first_batch_only(node: ast.AST) -> bool:
 def softmax_before_cross_entropy(tree: ast.Module) -> list[Hit]:
     """The model returns softmax (or sigmoid) output, or the loss is handed it, in a file whose loss is
     cross_entropy / CrossEntropyLoss, which applies log-softmax itself."""
-    if not _uses(tree, CROSS_ENTROPY):
+    if not _uses(tree, CROSS_ENTROPY) and not _sibling_trains_with(tree, CROSS_ENTROPY):
         return []
     link_parents(tree)
-    squashed = _returned_calls(tree, SQUASHING) + _last_layers(tree, SQUASHING) + _loss_inputs(tree, CROSS_ENTROPY)
+    # A sigmoid is a binary model's output: it is this rule's only when no binary loss could be what it feeds.
+    squashing = SQUASHING if not _uses(tree, BINARY_LOSSES) else ("softmax", "Softmax")
+    squashed = _returned_calls(tree, squashing) + _last_layers(tree, squashing) + _loss_inputs(tree, CROSS_ENTROPY)
     return [hit("softmax_before_cross_entropy", call, ast.unparse(call)) for call in squashed]
 
 
@@ -70,14 +78,27 @@ def softmax_before_nll_loss(tree: ast.Module) -> list[Hit]:
     return [hit("softmax_before_nll_loss", call, ast.unparse(call)) for call in found]
 
 
+def _sibling_trains_with(tree: ast.Module, losses: tuple[str, ...]) -> bool:
+    """A sibling module that builds one of this file's model classes and uses one of the losses (the model in
+    model.py, the loss in train.py)."""
+    classes = {n.name for n in walk(tree) if isinstance(n, ast.ClassDef)}
+    for sibling in resolution(tree).siblings():
+        names = {n.id if isinstance(n, ast.Name) else n.attr for n in walk(sibling)
+                 if isinstance(n, (ast.Name, ast.Attribute))}
+        if names & classes and names & set(losses):
+            return True
+    return False
+
+
 def _loss_inputs(tree: ast.Module, losses: tuple[str, ...], squashing: tuple[str, ...] = SQUASHING) -> list[ast.Call]:
     """Squashing calls handed to the loss: `cross_entropy(F.softmax(x), y)`, or a name last assigned one in the
-    same function (`out = F.softmax(out)` ... `criterion(out, y)` with criterion = nn.CrossEntropyLoss())."""
-    criteria = {t.id for n in walk(tree) if isinstance(n, ast.Assign) and call_name(n.value) in losses
-                for t in n.targets if isinstance(t, ast.Name)}
+    same function (`out = F.softmax(out)` ... `criterion(out, y)` with criterion = nn.CrossEntropyLoss(), also held
+    as `self.criterion`)."""
+    criteria = {ast.unparse(t) for n in walk(tree) if isinstance(n, ast.Assign) and call_name(n.value) in losses
+                for t in n.targets if isinstance(t, (ast.Name, ast.Attribute))}
     found = []
     for loss in (n for n in walk(tree) if isinstance(n, ast.Call) and n.args and (
-            call_name(n) in losses or (isinstance(n.func, ast.Name) and n.func.id in criteria))):
+            call_name(n) in losses or ast.unparse(n.func) in criteria)):
         value = _last_value(loss.args[0], loss)
         if call_name(value) in squashing:
             found.append(value)
@@ -127,6 +148,13 @@ def _returned_calls(tree: ast.Module, names: tuple[str, ...]) -> list[ast.Call]:
 
 
 def _last_layers(tree: ast.Module, names: tuple[str, ...]) -> list[ast.Call]:
-    """`nn.Softmax(...)` as the last layer of an nn.Sequential."""
-    return [n.args[-1] for n in walk(tree) if isinstance(n, ast.Call) and call_name(n) == "Sequential"
-            and n.args and call_name(n.args[-1]) in names]
+    """`nn.Softmax(...)` as the last layer of an nn.Sequential, or appended last with add_module()."""
+    found = [n.args[-1] for n in walk(tree) if isinstance(n, ast.Call) and call_name(n) == "Sequential"
+             and n.args and call_name(n.args[-1]) in names]
+    for function in functions(tree):
+        added = [n for n in walk(function) if isinstance(n, ast.Call) and call_name(n) == "add_module"
+                 and len(n.args) == 2]
+        if added:
+            last = max(added, key=lambda n: (n.lineno, n.col_offset)).args[1]
+            found += [last] if call_name(last) in names else []
+    return found

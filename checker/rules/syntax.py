@@ -4,6 +4,7 @@ Rules read the tree only; nothing here imports torch or runs the code."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 NO_GRAD_CONTEXTS = ("no_grad", "inference_mode")
@@ -13,6 +14,8 @@ DROPOUT_OR_NORM = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropo
                    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "BatchNorm1d", "BatchNorm2d",
                    "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
                    "batch_norm")
+
+PRETRAINED_FAMILY = re.compile(r"^(Bert|Roberta|RoBERTa|GPT2?|T5|Vit|ViT|Albert|Distil|XLNet|Electra)[A-Z]\w*$")
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,8 @@ def uses_dropout_or_batchnorm(tree: ast.AST) -> bool | None:
     if names & set(DROPOUT_OR_NORM) or "dropout" in keywords:
         return True
     if any(isinstance(n, ast.Call) and ast.unparse(n.func).startswith(("models.", "torchvision.models.", "timm."))
-           for n in walk(tree)) or "from_pretrained" in names:
-        return True
+           for n in walk(tree)) or "from_pretrained" in names or any(PRETRAINED_FAMILY.search(name) for name in names):
+        return True  # model zoos and pretrained transformer families all come with dropout or normalization
     return False if model_classes(tree) else None
 
 

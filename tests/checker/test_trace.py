@@ -121,3 +121,46 @@ def test_text_output_in_chinese(tmp_path):
     assert result.returncode == 1
     assert "TD101 backward() 把梯度叠加到了上一步留下的梯度上" in result.stdout
     assert "预算（--max-steps 5）提前结束了训练" in result.stderr
+
+
+HANDMADE = (
+    "import torch, torch.nn as nn, torch.nn.functional as F\ntorch.manual_seed(0)\n"
+    "xs, ys = torch.randn(300, 5), torch.randint(0, 2, (300,))\n"
+    "def sample(part):\n    lo, hi = (0, 240) if part == 'fit' else (240, 300)\n"
+    "    pick = torch.randint(lo, hi, (20,))\n    return xs[pick], ys[pick]\n"
+    "net = nn.Sequential(nn.Linear(5, 12), nn.ReLU(), nn.Dropout(0.25), nn.Linear(12, 2))\n"
+    "opt = torch.optim.SGD(net.parameters(), lr=0.05)\n"
+    "def held_out_loss():\n{guard}    total = 0.0\n    for _ in range(6):\n        x, y = sample('held')\n"
+    "        total += F.cross_entropy(net(x), y).item()\n{restore}    return total / 6\n"
+    "for it in range(30):\n    if it % 10 == 0:\n        print(it, held_out_loss())\n"
+    "    x, y = sample('fit')\n    opt.zero_grad()\n    F.cross_entropy(net(x), y).backward()\n    opt.step()\n")
+
+
+def test_an_evaluation_over_batches_the_script_makes_itself_is_judged(tmp_path):
+    # No DataLoader: the evaluation is a loop over hand-made batches, as in nanoGPT's estimate_loss().
+    (tmp_path / "bare.py").write_text(HANDMADE.format(guard="", restore=""))
+    data, _ = trace(tmp_path / "bare.py")  # from the repository: the checker under test, not an installed one
+    assert {f["code"] for f in data["findings"]} == {"TD104", "TD105"}, data
+    assert data["evaluation_passes"] == 3 and {f["line"] for f in data["findings"]} == {14}
+    guarded = HANDMADE.format(guard="    net.eval()\n    torch.set_grad_enabled(False)\n",
+                              restore="    torch.set_grad_enabled(True)\n    net.train()\n")
+    (tmp_path / "guarded.py").write_text(guarded)
+    data, result = trace(tmp_path / "guarded.py")
+    assert data["findings"] == [] and result.returncode == 0, data
+
+
+@pytest.mark.parametrize("head, named", [("nn.ReLU()", "ReLU"), ("nn.Sigmoid()", "sigmoid"),
+                                         ("nn.Softmax(dim=1)", "softmax")])
+def test_what_squashed_the_scores_before_cross_entropy_is_named(tmp_path, head, named):
+    (tmp_path / "head.py").write_text(
+        "import torch, torch.nn as nn, torch.nn.functional as F\ntorch.manual_seed(1)\n"
+        "data = torch.utils.data.TensorDataset(torch.randn(96, 4), torch.randint(0, 3, (96,)))\n"
+        "loader = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)\n"
+        f"net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3), {head})\n"
+        "opt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+        "for x, y in loader:\n    opt.zero_grad()\n    F.cross_entropy(net(x), y).backward()\n    opt.step()\n")
+    data, _ = trace(tmp_path / "head.py")
+    assert [(f["code"], f["message"]) for f in data["findings"]] == [
+        ("TD108", f"cross_entropy was given the output of {named}, not logits")], data
+    zh = run_python("-m", "checker", "trace", "--lang", "zh", str(tmp_path / "head.py"), timeout=300)
+    assert f"传给 cross_entropy 的是 {named} 的输出" in zh.stdout + zh.stderr
