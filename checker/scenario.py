@@ -92,6 +92,7 @@ class Scenario:
     max_diff_lines: int
     probes: tuple[str, ...]
     lints: tuple[str, ...]
+    allowed_imports: frozenset[str]  # modules graded code may import beyond checker/allowlist.toml
     title: Text
     summary: Text
     explanation: Text

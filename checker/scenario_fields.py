@@ -6,7 +6,8 @@ from pathlib import Path
 from checker.scenario import (KNOWN_LINTS, KNOWN_PROBES, VISIBILITIES, Budget, CustomProbe, Grading, Scenario,
                               ScenarioError, Text, Variant, solutions_dir)
 
-TOP_KEYS = {"id", "seed_tutorial", "max_diff_lines", "probes", "lints", "title", "summary", "explanation",
+TOP_KEYS = {"id", "seed_tutorial", "max_diff_lines", "probes", "lints", "allowed_imports", "title", "summary",
+            "explanation",
             "hints", "entry_points", "budget", "variants", "grading", "custom_probes", "bug"}
 ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume"}
 BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance"}
@@ -30,6 +31,9 @@ def parse(raw: dict, path: Path) -> Scenario:
             raise ScenarioError(f"{where('probes')}: unknown probe {probe!r}; built in: {', '.join(KNOWN_PROBES)}; "
                                 "a custom probe needs a [custom_probes.ID] table")
     lints = tuple(_required_or(raw, "lints", list, [], where))
+    allowed_imports = frozenset(_required_or(raw, "allowed_imports", list, [], where))
+    if not all(isinstance(m, str) and m.replace(".", "").replace("_", "").isalnum() for m in allowed_imports):
+        raise ScenarioError(f"{where('allowed_imports')}: list module names, such as [\"scipy\", \"sklearn.metrics\"]")
     for lint in lints:
         if lint not in KNOWN_LINTS:
             raise ScenarioError(f"{where('lints')}: unknown lint {lint!r}; known: {', '.join(KNOWN_LINTS)}")
@@ -40,7 +44,7 @@ def parse(raw: dict, path: Path) -> Scenario:
     hints = _required_or(raw, "hints", list, [], where)
     return Scenario(
         id=scenario_id, seed_tutorial=str(raw.get("seed_tutorial", "")),
-        max_diff_lines=int(raw.get("max_diff_lines", 0)), probes=probes, lints=lints,
+        max_diff_lines=int(raw.get("max_diff_lines", 0)), probes=probes, lints=lints, allowed_imports=allowed_imports,
         title=_text(raw, "title", where), summary=_text(raw, "summary", where),
         explanation=_text(raw, "explanation", where),
         hints=tuple(_text({"hint": h}, "hint", lambda f, i=i: where(f"hints[{i}]")) for i, h in enumerate(hints)),

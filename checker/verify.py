@@ -43,7 +43,8 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
                      data_root, timeout_s, launcher=launcher)
     hits = rules.run(submission.tree, scenario.lints)
     verdict = assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
-                       time.perf_counter() - started, timeout_s, tamper.tamper_hits(submission.tree))
+                       time.perf_counter() - started, timeout_s,
+                       tamper.tamper_hits(submission.tree, scenario.allowed_imports))
     return with_curves(verdict, run, reference_curves)
 
 

@@ -15,6 +15,7 @@ import time
 import torch
 
 from checker.child.patches import Patches
+from checker.child.predict import digits
 
 MAX_POINTS = 300  # the loss curve is averaged down to at most this many points
 MAX_LOSSES = 1_000_000  # losses kept; a longer run keeps its first million
@@ -67,8 +68,6 @@ class CurveRecorder:
 
     def _predict(self, model) -> str | None:
         """The model's digit for each held-out image (checker.child.predict), or None if it cannot give them."""
-        from checker.child.predict import digits
-
         started = time.perf_counter()
         try:
             return digits(model, self.images)

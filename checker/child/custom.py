@@ -11,6 +11,7 @@ import os
 import types
 from dataclasses import dataclass, field
 
+from checker.child.posthoc import _one_line, sample_batch
 from checker.child.probes import Finding
 
 
@@ -28,8 +29,6 @@ class ProbeContext:
 
     def sample_batch(self, count: int, train: bool = False):
         """`count` normalised MNIST images (N, 1, 28, 28) and their labels, on the run's device."""
-        from checker.child.posthoc import sample_batch
-
         images, labels = sample_batch(self.data_root, count, train)
         return images.to(self.device), labels.to(self.device)
 
@@ -80,8 +79,6 @@ def check_all(probes: list[CustomProbe], ctx: ProbeContext, failed: set[str]) ->
 
 
 def error_finding(probe_id: str, error: BaseException) -> Finding:
-    from checker.child.posthoc import _one_line
-
     return Finding(probe_id, "custom_probe_error", None, f"{probe_id}: {_one_line(error)}")
 
 

@@ -103,14 +103,13 @@ def run(spec: dict, reporter: Reporter) -> None:
     started = time.perf_counter()
     import torch
 
-    from checker.child import posthoc
+    from checker.child import custom, posthoc, predict
     from checker.child.curves import CurveRecorder
     from checker.child.probes import ProbeSet
 
-    from checker.child import predict
-
     nn_module = torch.nn.Module  # taken before the script can replace it
     images = predict.load_images(spec["heldout_images"])  # before the script runs: no label comes with them
+    runtime = needs_runtime_probes(spec["probes"])
     reporter.send("started", import_s=time.perf_counter() - started)
     student_file = spec["script"]
     probes = ProbeSet(student_file=student_file, enabled=frozenset(spec["probes"]))
@@ -121,6 +120,7 @@ def run(spec: dict, reporter: Reporter) -> None:
         reporter.send("findings", findings=[f.__dict__ for f in probes.findings.values()])
         reporter.send("crash", stage=stage, error=posthoc._one_line(error), traceback=text, line=line)
 
+    forget_our_modules()  # from here on, nothing of ours is imported again: the script may have planted copies
     try:
         module = load_student_module(student_file)
     except BaseException as error:  # SystemExit included: exiting before training is a result, not a pass
@@ -129,8 +129,8 @@ def run(spec: dict, reporter: Reporter) -> None:
     if missing:
         return reporter.send("missing_entry_points", names=missing)
     set_budget(spec, module, torch)
-    custom = start_custom_probes(spec, module, probes)
-    if needs_runtime_probes(spec["probes"]):  # with none asked for (the reference run), no hook at all
+    started_custom = start_custom_probes(spec, module, probes, custom)
+    if runtime:  # with none asked for (the reference run), no hook at all
         wrap_entry_points(module, names, probes)
         probes.install()
     curves = CurveRecorder(images, spec["device"])  # outermost: its predictions are outside every scope
@@ -147,16 +147,14 @@ def run(spec: dict, reporter: Reporter) -> None:
     train_s = time.perf_counter() - began
     if not isinstance(model, nn_module):
         return reporter.send("no_model", returned=type(model).__name__)
-    reporter.send("predictions", **predictions(model, images, predict))
+    reporter.send("predictions", **predictions(model, images, predict, posthoc._one_line))
     findings = list(probes.findings.values())
     try:
         findings += run_posthoc(spec, module, model, posthoc)
-        if custom is not None:
-            from checker.child.custom import check_all
-
-            loaded, context = custom
+        if started_custom is not None:
+            loaded, context = started_custom
             context.model = model
-            findings += check_all(loaded, context, set(probes.findings))
+            findings += custom.check_all(loaded, context, set(probes.findings))
     except BaseException as error:
         return crash("probe", error)
     reporter.send("findings", findings=[f.__dict__ for f in findings])
@@ -165,14 +163,21 @@ def run(spec: dict, reporter: Reporter) -> None:
                   eval_model_calls=probes.eval_model_calls, curves=curves.series())
 
 
-def predictions(model, images, predict) -> dict:
-    """The trained model's digit for every held-out image (the parent scores them), or why it gave none."""
-    from checker.child.posthoc import _one_line
+def forget_our_modules() -> None:
+    """Drop the checker's own modules from sys.modules before the script runs. The probes at work keep their
+    classes and functions; a name the script resolves from a string ('checker.child.probes:ProbeSet', through
+    pkgutil or importlib) imports a fresh copy, never one of the objects that judge it. (Such code goes to review
+    anyway: checker/allowlist.toml.)"""
+    for name in [n for n in sys.modules if n == "checker" or n.startswith("checker.")]:
+        del sys.modules[name]
 
+
+def predictions(model, images, predict, one_line) -> dict:
+    """The trained model's digit for every held-out image (the parent scores them), or why it gave none."""
     try:
         return {"digits": predict.digits(model, images)}
     except Exception as error:  # noqa: BLE001 (a model that cannot classify the images has no accuracy: say why)
-        return {"error": _one_line(error)}
+        return {"error": one_line(error)}
 
 
 def set_budget(spec: dict, module, torch) -> None:
@@ -185,14 +190,12 @@ def set_budget(spec: dict, module, torch) -> None:
         module.data_root = spec["data_root"]  # the sandbox's read-only copy of the data asked for (subset or full)
 
 
-def start_custom_probes(spec: dict, module, probes):
+def start_custom_probes(spec: dict, module, probes, custom):
     """Load the scenario's own probes and run their start(); their findings join the built-in probes'.
     Returns (probes, their context) for check_all() after training, or None when the scenario has none."""
     if not spec.get("custom_probes"):
         return None
     import torch
-
-    from checker.child import custom
 
     loaded = []
     for probe_spec in spec["custom_probes"]:

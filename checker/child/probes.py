@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
+from checker.child import graphs, loop_probes
 from checker.child.patches import Patches
 
 # Taken when the harness imports this module, before the script runs: a script that replaces them later
@@ -85,8 +86,6 @@ class ProbeSet:
 
     # -- installation -------------------------------------------------------------------------------------------
     def install(self) -> None:
-        from checker.child import graphs, loop_probes
-
         self._handles.append(_register_forward_pre_hook(self._before_forward))
         self._handles.append(_register_forward_hook(self._after_forward, always_call=True))
         self._handles.append(register_optimizer_step_pre_hook(self._before_step))

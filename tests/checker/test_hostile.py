@@ -37,8 +37,9 @@ LEFTOVER_NAMES = (b"tdhostiledaemon", b"torchdrill-hostile-sleeper")
 
 def verify_fixture(name: str, cwd: Path, env: dict | None = None):
     case = CASES[name]
-    return run_python("-m", "checker", "verify", str(FIXTURES / case["file"]), "--scenario", "zero_grad", "--json",
-                      "--timeout", str(case.get("timeout", 120)), cwd=cwd, timeout=300, env=env)
+    return run_python("-m", "checker", "verify", str(FIXTURES / case["file"]), "--scenario",
+                      case.get("scenario", "zero_grad"), "--json", "--timeout", str(case.get("timeout", 120)),
+                      cwd=cwd, timeout=300, env=env)
 
 
 def untrained_accuracy() -> float:
@@ -113,9 +114,11 @@ def loopback_listener():
 
 @pytest.fixture(scope="module")
 def cached_reference(torchdrill_home):
-    """zero_grad's reference accuracy, computed once, so that no fixture's run writes the cache."""
-    done = run_python("-m", "checker", "verify", str(REPO / "reference" / "solutions" / "zero_grad.py"), "--json")
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    """The reference accuracy of every scenario the fixtures run under, computed once, so that no fixture's run
+    writes the cache."""
+    for scenario in sorted({case.get("scenario", "zero_grad") for case in CASES.values()}):
+        done = run_python("-m", "checker", "verify", str(REPO / "reference" / "solutions" / f"{scenario}.py"), "--json")
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return torchdrill_home
 
 

@@ -17,7 +17,8 @@ from tests.conftest import REPO
 
 CODES = {"runtime_import", "native_import", "process_import", "builtins_access", "checker_import",
          "interpreter_hook", "sys_modules", "introspection", "torch_patch", "builtins_patch", "os_call", "fd_open",
-         "dynamic_code", "dynamic_import", "obfuscated_attribute", "unreadable"}
+         "dynamic_code", "dynamic_import", "obfuscated_attribute", "unreadable", "not_allowed_import",
+         "member_access", "private_access", "namespace_access", "class_patch", "unsafe_load"}
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 
 
@@ -144,6 +145,31 @@ FLAGGED = [  # (source, code, line of the hit)
     ("import torchdrill\n", "checker_import", 1),
     ("__import__('checker')\n", "checker_import", 1),
     ("import importlib\nimportlib.import_module('checker.progress')\n", "checker_import", 2),
+    # Beyond the allowlist (checker/allowlist.toml): what graded code is not declared to need, and reflection.
+    ("import pkgutil\npkgutil.resolve_name('checker.child.probes:ProbeSet').report = None\n", "not_allowed_import", 1),
+    ("import importlib\ntv = importlib.import_module('torchvision')\n", "not_allowed_import", 1),
+    ("import pandas as pd\n", "not_allowed_import", 1),
+    ("from . import helpers\n", "not_allowed_import", 1),
+    ("import operator\nf = operator.attrgetter('child.probes')\n", "member_access", 2),
+    ("from operator import methodcaller\n", "member_access", 1),
+    ("import os\nos.chmod('x', 0o777)\n", "member_access", 2),
+    ("import torch\ntorch.nn.modules.module._global_forward_hooks.clear()\n", "private_access", 2),
+    ("from torch.optim.optimizer import _global_optimizer_pre_hooks\n", "private_access", 1),
+    ("import torch\ntorch._C._set_grad_enabled(True)\n", "private_access", 2),
+    ("def f(obj, name):\n    return getattr(obj, name)\n", "obfuscated_attribute", 2),
+    ("def f(obj, name, value):\n    setattr(obj, name, value)\n", "obfuscated_attribute", 2),
+    ("def f(obj, name):\n    return hasattr(obj, name)\n", "obfuscated_attribute", 2),
+    ("import functools\nfunctools.reduce(getattr, ['a', 'b'], obj)\n", "obfuscated_attribute", 2),
+    ("look = getattr\n", "obfuscated_attribute", 1),
+    ("names = globals()\n", "namespace_access", 1),
+    ("def f():\n    return vars()\n", "namespace_access", 2),
+    ("def f(x):\n    return locals()[x]\n", "namespace_access", 2),
+    ("def f(model):\n    return model.__dict__\n", "introspection", 2),
+    ("def f(cls):\n    return cls.__mro__\n", "introspection", 2),
+    ("def f(x):\n    return object.__getattribute__(x, 'y')\n", "introspection", 2),
+    ("import torch\ntype(torch.zeros(1)).argmax = None\n", "class_patch", 2),
+    ("def f(x):\n    x.__class__.step = None\n", "class_patch", 2),
+    ("import torch\nstate = torch.load('c.pt', weights_only=False)\n", "unsafe_load", 2),
 ]
 
 
@@ -163,8 +189,6 @@ NOT_FLAGGED = [
     "import torch\nx = torch.zeros(3)\nx[0] = 1\nx += 1\n",
     "import torch.nn as nn\nlayer = nn.Linear\nlayer = layer(3, 4)\nlayer.weight = None\n",
     "def f(args):\n    return getattr(args, 'dry_run', False)\n",
-    "def f(obj, name):\n    return getattr(obj, name)\n",
-    "def f(obj, name, value):\n    setattr(obj, name, value)\n",
     "import torch.nn.functional as F\nact = getattr(F, 'relu')\n",
     "import sys\nimport os\nsys.path.insert(0, os.path.dirname(__file__))\nsys.exit(0)\n",
     "import os\nos.makedirs('out', exist_ok=True)\nos.path.join('a', 'b')\nprint(os.environ.get('X'))\n",
@@ -172,8 +196,12 @@ NOT_FLAGGED = [
     "import torch\nmodel = None\nmodel.eval()\ntorch.compile(model)\n",
     "def test(model, eval=False):\n    if eval:\n        model.eval()\n",
     "x = eval('1 + 1')\nexec('y = 2')\n",
-    "import importlib\ntv = importlib.import_module('torchvision')\n",
     "import torch.multiprocessing\nfrom reference.data import mnist_root\nfrom reference.models import Net\n",
+    "import torch\nprint(torch.__version__, type(model).__name__, model.__class__.__name__)\n",
+    "class Net:\n    def __init__(self):\n        super().__init__()\n    def __len__(self):\n        return 1\n",
+    "import tqdm\nimport numpy as np\nimport matplotlib.pyplot as plt\nimport argparse, json, math, time\n",
+    "import torch\ntorch._dynamo.config.suppress_errors = True\n",
+    "import torch\nstate = torch.load('c.pt', map_location='cpu')\n",
 ]
 
 
@@ -267,8 +295,8 @@ DEEP = {  # trees far deeper than the recursion limit, as a parser without limit
     "parentheses": (lambda x: ast.BinOp(x, ast.Mult(), ast.Constant(2)), ast.Constant(1), []),
     "attribute chain": (lambda x: ast.Attribute(x, "a", ast.Load()), _name("torch"), []),
     "method chain": (lambda x: ast.Call(ast.Attribute(x, "m", ast.Load()), [], []), _name("x"), []),
-    "getattr chain": (lambda x: ast.Call(_name("getattr"), [x, ast.Constant("a")], []), _name("os"), []),
-    "computed getattr chain": (lambda x: ast.Call(_name("getattr"), [x, _name("n")], []), _name("os"),
+    "getattr chain": (lambda x: ast.Call(_name("getattr"), [x, ast.Constant("a")], []), _name("torch"), []),
+    "computed getattr chain": (lambda x: ast.Call(_name("getattr"), [x, _name("n")], []), _name("torch"),
                                ["obfuscated_attribute"]),
     "nested exec": (lambda x: ast.Call(_name("exec"), [x], []), ast.Constant("1"), ["dynamic_code"]),
 }
