@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 MAX_POINTS = 400
 MAX_EPOCHS = 1000
+MAX_LOSS = 1e12
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def from_dict(raw) -> Curves | None:
 
 def _checked(loss, epoch_steps, accuracy) -> Curves | None:
     loss = _points(loss, MAX_POINTS, _any_number)
+    if loss is not None:  # a finite loss far beyond any real training's is a gap in the chart, like a NaN
+        loss = tuple((step, None if value is not None and abs(value) > MAX_LOSS else value) for step, value in loss)
     accuracy = _points(accuracy, MAX_EPOCHS, _fraction)
     if loss is None or accuracy is None or not isinstance(epoch_steps, list) or len(epoch_steps) > MAX_EPOCHS or \
             not all(_count(s) for s in epoch_steps):

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker import isolation, monitor
+from checker import isolation, monitor, report_schema
 from checker.child.reaper import kill_process_tree
 from checker.child.wipe import remove_tree
 from checker.child.wire import REPORT_KINDS, ReportTampered, read_report
@@ -271,6 +271,8 @@ def _read_reports(fd: int, nonce: str, result: ChildRun, child, kinds=REPORT_KIN
     with os.fdopen(fd, "rb") as stream:
         try:
             for message in read_report(stream, nonce, kinds, repeatable):
+                if kinds is REPORT_KINDS and (wrong := report_schema.problem(message)):
+                    raise ReportTampered(wrong)
                 result.messages.append(message)
         except ReportTampered as error:
             result.tampered = str(error)

@@ -49,6 +49,15 @@ def test_a_series_in_the_harness_form_is_kept_with_nan_as_a_gap():
     assert curves.from_dict(kept.to_dict()) == kept
 
 
+def test_an_absurd_loss_is_a_gap_and_the_chart_is_still_drawn():
+    """Losses of plus and minus 1.7e308 are finite, but no chart can scale to them: they become gaps."""
+    raw = {**GOOD, "loss": [[1, 1.7e308], [2, -1.7e308], [3, 2.0], [4, 1.0]]}
+    kept = curves.from_report(raw)
+    assert kept.loss == ((1, None), (2, None), (3, 2.0), (4, 1.0))
+    lines = plot_text.chart_lines({"student": kept.to_dict(), "reference": kept.to_dict()}, "en", width=40)
+    assert lines and all(isinstance(line, str) for line in lines)
+
+
 def test_downsample_averages_buckets_and_marks_where_the_loss_blew_up():
     assert downsample([4.0, 2.0, 3.0, 1.0], 2) == [[2, 3.0], [4, 2.0]]
     assert downsample([1.0, math.nan, 1.0], 3) == [[1, 1.0], [2, None], [3, 1.0]]
