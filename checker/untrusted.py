@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Terminal escape sequences, 7-bit (ESC ...) and 8-bit (a C1 byte): shown, they could clear the screen, move the
 # cursor or recolour text, and so forge a verdict. Strings (OSC, DCS, SOS, PM, APC) run to their terminator; an
@@ -26,3 +27,28 @@ def clean(text: str) -> str:
 def said(value) -> str:
     """A child-supplied value as clean text, whatever its type."""
     return clean(value if isinstance(value, str) else str(value))
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def shown(text: str, keep: str = "\n") -> str:
+    r"""`text` with every character that does not print written as a visible escape: nothing is hidden, nothing is
+    lost, and the result can be written as UTF-8. A byte that was not UTF-8 (Python keeps it as a lone surrogate)
+    becomes \xNN; a control character \n, \t, \r or \xNN; a bidirectional mark, another invisible format
+    character, a line separator or a lone surrogate \uNNNN. Printable text, spaces and `keep` stay as they are."""
+    if text.isprintable():
+        return text
+    return "".join(c if c in keep or c.isprintable() or unicodedata.category(c) == "Zs" else _escape(c)
+                   for c in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte: show the byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x80:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from checker.grading.grade import ERROR, Grade, without_run
+from checker.grading.names import shown_name
 from checker.grading.submissions import Entry
 from checker.grading.unit import grade_entry
 from checker.scenario import Scenario
@@ -29,7 +30,7 @@ def grade_all(entries: list[Entry], scenario: Scenario, jobs: int = 2, warm: boo
         return grade_entry(entry, scenario, lang, timeout_s, launcher)
 
     def lost(entry: Entry, error: WorkerLost) -> Grade:  # twice: most likely the submission kills its worker
-        return without_run(scenario, entry.student, str(entry.path), ERROR,
+        return without_run(scenario, entry.student, shown_name(str(entry.path)), ERROR,
                            f"the process running this submission was killed twice ({error}); check it by hand")
 
     def done(entry: Entry, grade: Grade) -> None:

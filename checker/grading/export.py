@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
 
 from checker.grading.grade import Grade
+from checker.grading.names import file_names
 
 # A text cell starting with one of these is a formula to a spreadsheet: a student folder named
 # `=HYPERLINK(...)` would run in the instructor's Excel. Prefixed with a quote (OWASP's advice), it stays text.
@@ -40,7 +40,9 @@ def write_csv(grades: list[Grade], path: Path) -> None:
 
 
 def csv_row(cells: list) -> list:
-    """Text cells that a spreadsheet would read as a formula, quoted; numbers (-0.5 too) stay numbers."""
+    """Text cells on one line (a grade's text prints but for the newlines of its messages), those that a
+    spreadsheet would read as a formula quoted; numbers (-0.5 too) stay numbers."""
+    cells = [c.replace("\n", " ") if isinstance(c, str) else c for c in cells]
     return ["'" + c if isinstance(c, str) and c.startswith(FORMULA_STARTS) else c for c in cells]
 
 
@@ -57,15 +59,16 @@ def gradescope_results(grade: Grade, visibility: str = "visible") -> dict:
 
 
 def write_gradescope(grades: list[Grade], target: Path, visibility: str = "visible") -> list[Path]:
-    """A results.json for one grade at `target` (a .json path), or one per student under the folder `target`."""
+    """A results.json for one grade at `target` (a .json path), or one per student under the folder `target`, in
+    a folder of its own (names.file_names): no student's results overwrite another's."""
     if target.suffix == ".json":
         if len(grades) != 1:
             raise ValueError("a single results.json holds one submission; give a folder for several")
         _write(target, json.dumps(gradescope_results(grades[0], visibility), ensure_ascii=False, indent=1) + "\n")
         return [target]
     written = []
-    for grade in grades:
-        path = target / safe_name(grade.student) / "results.json"
+    for grade, name in zip(grades, file_names([g.student for g in grades])):
+        path = target / name / "results.json"
         _write(path, json.dumps(gradescope_results(grade, visibility), ensure_ascii=False, indent=1) + "\n")
         written.append(path)
     return written
@@ -81,10 +84,6 @@ def first_failure(grade: Grade) -> str:
     return next((c.message for c in grade.checks if not c.passed), "")
 
 
-def safe_name(student: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", student).strip("._") or "student"
-
-
 def _percent(value: float | None) -> float | str:
     return "" if value is None else round(100 * value, 2)
 
@@ -92,5 +91,8 @@ def _percent(value: float | None) -> float | str:
 def _write(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(content, encoding="utf-8")
-    partial.replace(path)
+    try:
+        partial.write_text(content, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)  # a write that failed leaves nothing half-written behind

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, replace
 
 from checker.messages import text
 from checker.scenario import Scenario
+from checker.untrusted import shown
 from checker.verdict import Verdict
 
 INVALID, ERROR = "invalid", "error"  # statuses beside verify's: the input was unusable; the grader itself failed
@@ -19,6 +20,9 @@ class GradedCheck:
     max_points: float
     message: str
     line: int | None = None
+
+    def __post_init__(self):  # printable, like everything a Grade says
+        object.__setattr__(self, "message", shown(self.message))
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,13 @@ class Grade:
     # The student's training curves, where the run reported them: {"loss": [[step, value], ...],
     # "accuracy": [[epoch, value], ...]}, a value None where it was NaN or infinite.
     curves: dict | None = None
+
+    def __post_init__(self):
+        # Everything a grade says prints: a control character, a bidirectional mark or a byte that is not UTF-8
+        # (from a file name, a path, a message) would rewrite the instructor's terminal, disguise a row, or stop
+        # the JSON, the CSV and the report from being written at all. Escaped, it is seen and nothing is lost.
+        for name, keep in (("student", ""), ("submission", ""), ("message", "\n")):
+            object.__setattr__(self, name, shown(getattr(self, name), keep))
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -23,7 +23,7 @@ from checker.grading import stats
 from checker.grading.grade import ERROR, INVALID, NEEDS_REVIEW, Grade
 from checker.messages import text
 from checker.scenario import Scenario
-from checker.untrusted import clean
+from checker.untrusted import clean, shown
 
 MESSAGE_CHARS = 400  # a longer message is cut: the page stays light with a class of hostile outputs
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 120, 28, 60
@@ -66,9 +66,10 @@ def render(grades: Sequence[Grade], scenario: Scenario, lang: str = "en", refere
 
 
 def esc(value) -> str:
-    """Text for the page, from anything: control characters dropped, then HTML-escaped (quotes too, for
-    attributes)."""
-    return html.escape(clean(str(value)), quote=True)
+    """Text for the page, from anything: escape sequences and control characters dropped, anything else that does
+    not print shown as an escape (a lone surrogate would stop the page being written), then HTML-escaped (quotes
+    too, for attributes)."""
+    return html.escape(shown(clean(str(value))), quote=True)
 
 
 def histogram_svg(bins: list[stats.Bin], lang: str = "en") -> str:

@@ -17,6 +17,7 @@ import traceback
 from pathlib import Path
 
 from checker.grading.grade import ERROR, INVALID, Grade, from_verdict, without_run
+from checker.grading.names import shown_name
 from checker.grading.submissions import Entry, entry_for
 from checker.scenario import Scenario, ScenarioError, find
 from checker.verdict import InputError
@@ -26,7 +27,7 @@ def grade_submission(path: str | Path, scenario_id: str, student: str | None = N
                      timeout_s: float | None = None, launcher=None) -> Grade:
     """Grade one submission (a script, or a folder holding one) on one scenario."""
     path = Path(path)
-    entry = entry_for(path, student or (path.name if path.is_dir() else path.stem), scenario_id)
+    entry = entry_for(path, student or shown_name(path.name if path.is_dir() else path.stem), scenario_id)
     return grade_entry(entry, find(scenario_id), lang, timeout_s, launcher)
 
 
@@ -37,20 +38,21 @@ def grade_entry(entry: Entry, scenario: Scenario, lang: str = "en", timeout_s: f
     from checker.verify import ReferenceFailed, verify
 
     started = time.perf_counter()
+    submission = shown_name(str(entry.path))
     if entry.problem:
-        return without_run(scenario, entry.student, str(entry.path), INVALID, entry.problem)
+        return without_run(scenario, entry.student, submission, INVALID, entry.problem)
     try:
         verdict = verify(entry.path, scenario.id, lang=lang, timeout_s=timeout_s, launcher=launcher)
     except (ReferenceFailed, WorkerLost):
         raise  # the grader's own problem, not the student's: the caller retries or stops
     except InputError as error:
-        return without_run(scenario, entry.student, str(entry.path), INVALID, str(error),
+        return without_run(scenario, entry.student, submission, INVALID, str(error),
                            time.perf_counter() - started)
     except Exception as error:  # a bug of ours must cost this one submission, not the batch
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        return without_run(scenario, entry.student, str(entry.path), ERROR, f"internal error in torchdrill: {detail}",
+        return without_run(scenario, entry.student, submission, ERROR, f"internal error in torchdrill: {detail}",
                            time.perf_counter() - started)
-    return from_verdict(verdict, scenario, entry.student, str(entry.path), lang)
+    return from_verdict(verdict, scenario, entry.student, submission, lang)
 
 
 def main(argv: list[str] | None = None) -> int:
