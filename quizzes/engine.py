@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
+from pathlib import Path
 
 from quizzes import answers
 from quizzes.answers import AnswerError
@@ -27,6 +28,11 @@ class Engine:
                 names["ROOT"] = _mnist_root(self.bank.id)
             self._context = {"globals": names, "lang": self.lang}
         return self._context
+
+    def readable_paths(self) -> tuple[Path, ...]:
+        """Host folders the bank's jobs read (the MNIST subset's root), for a worker behind the OS boundary."""
+        root = self.context()["globals"].get("ROOT")
+        return (Path(root),) if root else ()
 
     def live(self, question: Question, mode: str, program: str) -> LiveRun:
         return read_reply(self.worker.run(make_job(self.bank, question, mode, program, self.context())))

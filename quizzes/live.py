@@ -63,14 +63,30 @@ def program_for(question: Question, answer) -> str:
 
 
 def read_reply(reply: dict) -> LiveRun:
-    status, output, seconds = reply.get("status", "crashed"), reply.get("output", ""), reply.get("seconds", 0.0)
+    """The worker's reply as a LiveRun. The report may have been written by an answer's own code, so each field
+    is taken only with its own type; a reply that is not in the worker's form reads as a crash."""
+    reply = reply if isinstance(reply, dict) else {}
+    status, output = reply.get("status"), _text(reply.get("output"))
+    seconds = reply.get("seconds") if type(reply.get("seconds")) in (int, float) else 0.0
+    if status not in ("done", "timeout", "flood", "crashed"):
+        return LiveRun(status="crashed", output=output, problem="its reply could not be read", seconds=seconds)
+    report = reply.get("report")
+    if status == "done" and not isinstance(report, dict):
+        status, reply = "crashed", {"exit": "its report could not be read"}
     if status != "done":
-        return LiveRun(status=status, output=output, problem=reply.get("exit", ""), seconds=seconds)
-    report = reply.get("report", {})
+        return LiveRun(status=status, output=output, problem=_text(reply.get("exit")), seconds=seconds)
     if report.get("phase") != "done":
-        return LiveRun(status="broken", output=output, problem=report.get("error", "?"), seconds=seconds)
-    return LiveRun(status="done", passed=bool(report.get("passed")), reason=report.get("reason", ""),
-                   detail=report.get("detail", {}), value=report.get("value"), shown=report.get("shown", ""),
-                   output=output, seconds=seconds, trial=int(report.get("trial", 0)),
-                   inputs=str(report.get("inputs", "")), trials=tuple(report.get("trials", ())),
-                   not_random=bool(report.get("not_random")))
+        return LiveRun(status="broken", output=output, problem=_text(report.get("error", "?")), seconds=seconds)
+    detail = report.get("detail")
+    trial = report.get("trial")
+    return LiveRun(status="done", passed=report.get("passed") is True, reason=_text(report.get("reason")),
+                   detail={str(k): _text(v) for k, v in detail.items()} if isinstance(detail, dict) else {},
+                   value=report.get("value") if isinstance(report.get("value"), dict) else None,
+                   shown=_text(report.get("shown")), output=output, seconds=seconds,
+                   trial=trial if type(trial) is int and trial >= 0 else 0, inputs=_text(report.get("inputs")),
+                   trials=tuple(report.get("trials") or ()) if isinstance(report.get("trials"), list) else (),
+                   not_random=report.get("not_random") is True)
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)

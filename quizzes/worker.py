@@ -7,13 +7,14 @@ import atexit
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from checker.child.wipe import remove_tree
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)  # so the worker finds `quizzes`, installed or not
 BOOTSTRAP = (f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); import runpy; "
@@ -43,11 +44,15 @@ class Worker:
             return
         self._folder = tempfile.mkdtemp(prefix="torchdrill-quiz-")
         self._stderr = tempfile.TemporaryFile()
-        env = {**os.environ, "MPLBACKEND": "Agg", "TORCH_HOME": os.path.join(self._folder, "torch")}
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", BOOTSTRAP], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, cwd=self._folder, env=env, start_new_session=True)
+        argv, options = self._launch(Path(self._folder))
+        self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         start_new_session=True, **options)
         self._ready, self._buffer = False, b""
+
+    def _launch(self, folder: Path) -> tuple[list[str], dict]:
+        """The worker's command line and Popen options: a plain `python -I` working in `folder`."""
+        env = {**os.environ, "MPLBACKEND": "Agg", "TORCH_HOME": str(folder / "torch")}
+        return [sys.executable, "-I", "-c", BOOTSTRAP], {"cwd": folder, "env": env}
 
     def run(self, job: dict) -> dict:
         """Run one job; the result's status is done, timeout, flood or crashed."""
@@ -76,13 +81,13 @@ class Worker:
                 stream.close()
             self._process, self._stderr = None, None
         if self._folder:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            remove_tree(Path(self._folder))  # what jobs wrote there, never following a link they left
             self._folder = ""
 
     def _await_ready(self) -> None:
         message = self._read_message(time.monotonic() + STARTUP_TIMEOUT_S) or {}
         if not message.get("ready"):
-            tail = self._stderr_tail()
+            tail = message.get("error") or self._stderr_tail()
             self.close()
             raise WorkerError(f"the quiz worker (which imports torch) did not start. Its last output:\n{tail}")
         self._ready, self.torch_version = True, message.get("torch", "")
@@ -96,7 +101,7 @@ class Worker:
         while (line := self._read_line(deadline)) is not None:
             try:
                 message = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(message, dict):
                 return message

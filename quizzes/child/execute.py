@@ -1,5 +1,6 @@
 """Run one job inside the fork: build the namespace from the setup, then predict, check or just run the program.
-Setup and expected values come from the bank and are trusted; the program may be the student's."""
+Setup and expected values come from the bank and are trusted; the program may be the student's. Grading an
+answers file splits a value check in two, the answer's values and their judgement (quizzes.child.judge)."""
 from __future__ import annotations
 
 import ast
@@ -12,14 +13,18 @@ import types
 from quizzes.child.compare import compare
 from quizzes.child.describe import clip, describe, describe_error, safe_repr
 
-_UNSET = object()
+UNSET = object()
 
 
 def run_job(job: dict) -> dict:
     """The report of one job: how far it got (phase) and what the check, the prediction or the run found."""
     if job["mode"] == "check":
         return _check_every_trial(job) if job.get("every_trial") else _check_trials(job)
-    namespace, failure = _namespace(job)
+    if job["mode"] in ("values", "judge"):  # grading: the answer's values, then a clean process judges them
+        from quizzes.child import judge
+
+        return judge.run_values(job) if job["mode"] == "values" else judge.judge(job)
+    namespace, failure = namespace_for(job)
     if failure:
         return failure
     if job["mode"] == "predict":
@@ -29,7 +34,7 @@ def run_job(job: dict) -> dict:
             "detail": {"error": failure} if failure else {}}
 
 
-def _namespace(job: dict, seed: int | None = None) -> tuple[dict, dict | None]:
+def namespace_for(job: dict, seed: int | None = None) -> tuple[dict, dict | None]:
     """The names the program runs with: the bank's and the question's setup, then the question's `example` (the
     visible trial) or, for a hidden trial, its `inputs` with torch and `rng` seeded by the trial's seed. A failure
     here is the bank's. The names live in a module registered as __quiz__, so that what a program defines can be
@@ -74,10 +79,10 @@ def _check_trials(job: dict) -> dict:
     seeds = [None] + list(job.get("trials", []))
     values, shown = [], None
     for index, seed in enumerate(seeds):
-        namespace, failure = _namespace(job, seed)
+        namespace, failure = namespace_for(job, seed)
         if failure:
             return failure
-        inputs = _describe_inputs(namespace)  # as drawn, before the program can change them
+        inputs = describe_inputs(namespace)  # as drawn, before the program can change them
         report = _check(job, namespace)
         if report["phase"] != "done" or not report["passed"]:
             if index and report["phase"] == "done":
@@ -86,7 +91,7 @@ def _check_trials(job: dict) -> dict:
             return report
         values.append(report.pop("_value", None))
         shown = shown or report  # the student sees the value from the visible setup
-    if job["check"].get("random") and len(values) > 1 and _all_equal(values):
+    if job["check"].get("random") and len(values) > 1 and all_equal(values):
         return {"phase": "done", "passed": False, "reason": "not_random", "detail": {}, "trial": len(values) - 1,
                 "shown": shown.get("shown", "")}
     return shown
@@ -98,10 +103,10 @@ def _check_every_trial(job: dict) -> dict:
     grading whatever is drawn, so its hidden trials are not run. `not_random`: a `random` check saw one value."""
     trials, values = [], []
     for index, seed in enumerate([None] + list(job.get("trials", []))):
-        namespace, failure = _namespace(job, seed)
+        namespace, failure = namespace_for(job, seed)
         if failure:
             return failure
-        inputs = _describe_inputs(namespace)
+        inputs = describe_inputs(namespace)
         report = _check(job, namespace)
         if report["phase"] != "done":
             return report
@@ -111,12 +116,12 @@ def _check_every_trial(job: dict) -> dict:
                        "inputs": inputs})
         if not index and not report["passed"]:
             break
-    not_random = bool(job["check"].get("random")) and len(values) > 1 and _all_equal(values)
+    not_random = bool(job["check"].get("random")) and len(values) > 1 and all_equal(values)
     return {"phase": "done", "passed": all(t["passed"] for t in trials) and not not_random, "reason": "",
             "detail": {}, "trials": trials, "not_random": not_random}
 
 
-def _describe_inputs(namespace: dict) -> str:
+def describe_inputs(namespace: dict) -> str:
     """The hidden inputs of a failed trial, as a student can read them: a tensor by its shape and dtype."""
     torch = sys.modules["torch"]
     parts = []
@@ -149,7 +154,7 @@ def _describe_module(module) -> str:
     return shown if list(last.children()) else f"{shown}, {last_name} = {safe_repr(last, 80)}"
 
 
-def _all_equal(values: list) -> bool:
+def all_equal(values: list) -> bool:
     torch = sys.modules["torch"]
     first = values[0]
     for value in values[1:]:
@@ -171,11 +176,11 @@ def run_source(source: str, filename: str, namespace: dict) -> str | None:
     except SyntaxError as error:
         return f"SyntaxError: {error.msg} (line {error.lineno})"
     except BaseException as error:  # SystemExit and KeyboardInterrupt from the code too: it is the code's fault
-        return _one_line(error, filename)
+        return one_line(error, filename)
     return None
 
 
-def _one_line(error: BaseException, filename: str) -> str:
+def one_line(error: BaseException, filename: str) -> str:
     lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == filename]
     where = f" (line {lines[-1]})" if lines else ""
     return f"{type(error).__name__}: {clip(str(error), 400)}{where}"
@@ -188,7 +193,7 @@ def _predict(snippet: str, namespace: dict) -> dict:
         exec(compile(tree, "<snippet>", "exec"), namespace)
         value = eval(compile(last, "<snippet>", "eval"), namespace)
     except BaseException as error:
-        return {"phase": "done", "value": describe_error(error), "shown": _one_line(error, "<snippet>")}
+        return {"phase": "done", "value": describe_error(error), "shown": one_line(error, "<snippet>")}
     return {"phase": "done", "value": describe(value), "shown": safe_repr(value)}
 
 
@@ -199,22 +204,15 @@ def _check(job: dict, namespace: dict) -> dict:
         try:
             expected = eval(compile(check["expected"], "<expected>", "eval"), namespace)
         except BaseException as error:
-            return {"phase": "expected", "error": _one_line(error, "<expected>")}
+            return {"phase": "expected", "error": one_line(error, "<expected>")}
     snapshot = dict(namespace)  # predicates see the setup's names, not what the student's code rebound
-    value, failure = _run_program(job, namespace)
+    value, failure = program_value(job, namespace)
     if failure:
-        return {"phase": "done", "passed": False, "reason": "error", "detail": {"error": failure}}
-    if value is _UNSET:
-        try:
-            value = eval(compile(check["target"], "<target>", "eval"), namespace)
-        except NameError:
-            return {"phase": "done", "passed": False, "reason": "undefined", "detail": {"name": check["target"]}}
-        except BaseException as error:
-            return {"phase": "done", "passed": False, "reason": "error", "detail": {"error": _one_line(error, "")}}
+        return {"phase": "done", "passed": False, "reason": failure[0], "detail": failure[1]}
     try:
         failure = compare(check, value, expected, snapshot)  # the boundary: the program has run, now judge it
     except BaseException as error:  # the student's value misbehaved under comparison (a property that raises...)
-        failure = ("error", {"error": _one_line(error, "")})
+        failure = ("error", {"error": one_line(error, "")})
     reason, detail = failure if failure else ("", {})
     report = {"phase": "done", "passed": failure is None, "reason": reason, "detail": detail,
               "shown": safe_repr(value)}
@@ -229,19 +227,35 @@ def _kept(value):
     return value.detach().clone() if isinstance(value, torch.Tensor) else value
 
 
-def _run_program(job: dict, namespace: dict):
+def program_value(job: dict, namespace: dict):
+    """Run the program and return (the value to check, None), or (UNSET, (reason, detail)) when there is none."""
+    value, failure = run_program(job, namespace)
+    if failure:
+        return UNSET, ("error", {"error": failure})
+    if value is UNSET:
+        target = job["check"]["target"]
+        try:
+            value = eval(compile(target, "<target>", "eval"), namespace)
+        except NameError:
+            return UNSET, ("undefined", {"name": target})
+        except BaseException as error:
+            return UNSET, ("error", {"error": one_line(error, "")})
+    return value, None
+
+
+def run_program(job: dict, namespace: dict):
     """Run the program; a lone expression (when the target is a name) is the value and is bound to that name."""
     source, name = job["program"], job["program_name"]
     if job.get("expression_target") and job["check"]["target"].isidentifier():
         try:
             tree = ast.parse(source)
         except SyntaxError as error:
-            return _UNSET, f"SyntaxError: {error.msg} (line {error.lineno})"
+            return UNSET, f"SyntaxError: {error.msg} (line {error.lineno})"
         if len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr):
             try:
                 value = eval(compile(ast.Expression(tree.body[0].value), name, "eval"), namespace)
             except BaseException as error:
-                return _UNSET, _one_line(error, name)
+                return UNSET, one_line(error, name)
             namespace[job["check"]["target"]] = value
             return value, None
-    return _UNSET, run_source(source, name, namespace)
+    return UNSET, run_source(source, name, namespace)

@@ -51,7 +51,7 @@ def _child(job: dict, folder: str, report_w: int, output_w: int, parent_ends: tu
         os.dup2(output_w, 2)
         os.close(output_w)
         os.chdir(folder)
-        _limit_resources()
+        _limit_resources(job.get("limits"))
         report = json.dumps(_run(job)).encode()
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -88,10 +88,12 @@ def _run(job: dict) -> dict:
         return {"phase": "internal", "error": traceback.format_exc(limit=-3)}
 
 
-def _limit_resources() -> None:
+def _limit_resources(given: list | None) -> None:
+    """The job's own limits when it brings them (grading: the checker's, processes included), else a budget of
+    memory on top of what the worker maps, a file size cap and no core dump."""
     mapped = _mapped_bytes()
-    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, 256 * 1024 ** 2)]
-    if mapped:
+    limits = given or [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, 256 * 1024 ** 2)]
+    if mapped and not given:
         limits.append((resource.RLIMIT_AS, mapped + MEMORY_BUDGET))
     for which, value in limits:
         try:
@@ -205,7 +207,7 @@ def _result(status: str, report: bytearray, output: _Output, exit_status: int, s
     if status == "done":
         try:
             result["report"] = json.loads(bytes(report[8:]))
-        except ValueError:
+        except (ValueError, RecursionError):  # a report the job forged, nested past what the parser takes
             result["status"] = "crashed"
     if result["status"] == "crashed":
         result["exit"] = _describe_exit(exit_status)

@@ -16,10 +16,13 @@ from quizzes.cli import banks_dir_option, exits_cleanly, lang_option
               help="Grade the answers in this file instead of asking (see below).")
 @click.option("--json", "as_json", is_flag=True, help="With --answers: print one JSON object with the results.")
 @click.option("--restart", is_flag=True, help="Ask every question from the first, solved or not.")
+@click.option("--allow-weak-isolation", "allow_weak", is_flag=True,
+              help="With --answers: grade even where the OS boundary (bubblewrap) cannot run, behind the process "
+                   "sandbox alone, which a determined student can get around.")
 @lang_option
 @banks_dir_option
 @exits_cleanly
-def command(bank_id, answers_path, as_json, restart, lang, banks_dir):
+def command(bank_id, answers_path, as_json, restart, allow_weak, lang, banks_dir):
     """Answer the questions of BANK, checked by live torch.
 
     Interactively: type an answer at the prompt, or `hint`, `skip` or `quit`. A code answer ends with a line
@@ -41,9 +44,12 @@ def command(bank_id, answers_path, as_json, restart, lang, banks_dir):
 
     A table named after the bank (`[tensors]`) also works, so one file can hold several banks. Missing answers
     count as wrong. --json prints {bank, score, max_score, percent, questions: [{id, correct, expected, ...}]}.
+    Each answer runs behind the OS boundary (bubblewrap: no network, nothing of the host but what it needs,
+    read-only, the checker's limits), and its value is judged in a process its code never ran in; without
+    bubblewrap the grading is refused unless --allow-weak-isolation is given.
 
     Exit code: 0 when the quiz ran (whatever the score), 2 for an input problem (unknown bank, malformed
-    answers file, a bank with a schema error, or stdin closed without --answers).
+    answers file, a bank with a schema error, stdin closed without --answers, or no OS boundary to grade behind).
     """
     from reference.i18n import detect_lang
 
@@ -56,18 +62,22 @@ def command(bank_id, answers_path, as_json, restart, lang, banks_dir):
     if as_json and answers_path is None:
         raise InputError("json_needs_answers")
     if answers_path is not None:
-        sys.exit(_grade_file(bank, answers_path, as_json, lang))
+        sys.exit(_grade_file(bank, answers_path, as_json, lang, allow_weak))
     sys.exit(interactive(bank, lang, "restart" if restart else "run"))
 
 
-def _grade_file(bank, answers_path: Path, as_json: bool, lang: str) -> int:
+def _grade_file(bank, answers_path: Path, as_json: bool, lang: str, allow_weak: bool) -> int:
+    from quizzes import grading
     from quizzes.answers_file import load_answers
+    from quizzes.boundary import require_boundary
     from quizzes.engine import Engine
     from quizzes.session import grade_all
-    from quizzes.worker import shared
 
     answers = load_answers(answers_path, bank)  # before starting torch: a bad file fails fast
-    result = grade_all(Engine(bank, shared(), lang), bank, answers)
+    require_boundary(allow_weak)
+    engine = Engine(bank, None, lang)
+    engine.worker = grading.shared(engine.readable_paths())
+    result = grade_all(engine, bank, answers)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
