@@ -88,6 +88,7 @@ class Grading:
 @dataclass(frozen=True)
 class Scenario:
     id: str
+    order: int  # where `checker list` and `checker next` put it: beginner bugs first
     seed_tutorial: str
     max_diff_lines: int
     probes: tuple[str, ...]
@@ -130,7 +131,8 @@ def discover() -> list[Path]:
 
 
 def load_all() -> list[Scenario]:
-    return [load(path) for path in discover()]
+    """Every scenario, in the catalogue's declared order (`order`, beginner bugs first), then by id."""
+    return sorted((load(path) for path in discover()), key=lambda s: (s.order, s.id))
 
 
 def find(scenario_id: str) -> Scenario:

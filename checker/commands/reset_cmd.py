@@ -35,7 +35,8 @@ def command(scenario_id, yes, lang):
     except OSError:
         current = None  # deleted: reset brings it back
     if current == pristine:
-        click.echo(text("reset", "already", lang, path=path))
+        progress.forget(scenario.id)
+        click.echo(text("reset", "already", lang, path=path, id=scenario.id))
         return
     if not yes:
         if not sys.stdin or not sys.stdin.isatty():
