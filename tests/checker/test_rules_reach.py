@@ -283,3 +283,16 @@ def test_softmax_output_trained_with_cross_entropy_beside(tmp_path):
     (tmp_path / "train.py").write_text("crit = nn.CrossEntropyLoss()\nfor x, y in loader:\n"
                                        "    crit(head(x), y).backward()\n")
     assert codes(model, path=path) == ["TD108"]  # trained beside with cross-entropy, the class built elsewhere
+
+
+def test_eval_set_in_a_function_imported_from_a_sibling(tmp_path):
+    script = ("from scoring import embed_all\nnet = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.2))\n\n"
+              "def fit(net, loader, opt):\n    net.train()\n    for i, (x, y) in enumerate(loader):\n"
+              "        opt.zero_grad()\n        crit(net(x), y).backward()\n        opt.step()\n"
+              "        if i % 100 == 0:\n            embed_all(net, dev_loader)\n")
+    path = str(tmp_path / "fit.py")
+    (tmp_path / "fit.py").write_text(script)
+    assert "TD112" not in codes(script, path=path)  # what embed_all() does is not in view
+    (tmp_path / "scoring.py").write_text("def embed_all(net, loader):\n    net.eval()\n"
+                                         "    return [net(x) for x, _ in loader]\n")
+    assert "TD112" in codes(script, path=path)  # it sets eval(), and the rest of the epoch trains in eval mode
