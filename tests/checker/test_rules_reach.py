@@ -230,6 +230,9 @@ FOUND_THIRD = {
                      "    for b in batches:\n        out = model(b)\n\nfor epoch in range(3):\n"
                      "    for b in train_batches:\n        opt.zero_grad()\n        model(b).sum().backward()\n"
                      "        opt.step()\n    evaluate(model, dev_batches)\n",
+    # an unshuffled loader over a class-sorted folder, its labels fed to the loss
+    "TD115-labels-read": "train_set = datasets.ImageFolder(root, tf)\ntrain_loader = DataLoader(train_set, batch_size=4)\n"
+                         "for x, y in train_loader:\n    opt.zero_grad()\n    crit(net(x), y).backward()\n    opt.step()\n",
 }
 
 
@@ -251,6 +254,10 @@ QUIET_THIRD = {
     "meters-of-numbers": "class Last:\n    def update(self, v):\n        self.val = v\n\ndef step(model, x, opt):\n"
                          "    last = Last()\n    loss, aux_loss = model.losses(x)\n    loss.backward()\n    opt.step()\n"
                          "    last.update(aux_loss)\n    epoch_loss, acc = summary(model)\n    history.append(epoch_loss)\n",
+    # the same loader whose labels the (style) loss never reads: one fixed order is info
+    "labels-discarded": "train_set = datasets.ImageFolder(root, tf)\ntrain_loader = DataLoader(train_set, batch_size=4)\n"
+                        "for i, (x, _) in enumerate(train_loader):\n    opt.zero_grad()\n"
+                        "    mse(vgg(net(x)), vgg(x)).backward()\n    opt.step()\n",
     # a dropout keyword that turns dropout off says nothing sure about the layers: eval() not undone stays info
     "dropout-switched-off": "model = Seq2Seq(vocab, use_dropout=False)\n\ndef evaluate(model, batches):\n"
                             "    model.eval()\n    with torch.no_grad():\n        for b in batches:\n"
