@@ -72,7 +72,9 @@ def _resumed_beside_the_new_network(built: list, created: list, nodes: list) -> 
 def _second_optimizer_on_one_network(built: list, nodes: list) -> list[Hit]:
     """Two optimizers on one network's parameters, the second named for another network of the scope that no
     optimizer holds (`optimizer_d = Adam(generator.parameters())` beside `discriminator(...)`)."""
-    called = {n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.args}
+    assigned = {t.id for n in nodes if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    called = {n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.args
+              and n.func.id in assigned}  # a network the scope builds and runs, not a function it calls
     optimized = {network for _, network, _ in built}
     hits = []
     for index, (name, network, call) in enumerate(built):

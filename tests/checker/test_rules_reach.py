@@ -241,6 +241,9 @@ QUIET_THIRD = {
     "gan-own-optimizers": "class G(nn.Module):\n    pass\n\nclass D(nn.Module):\n    pass\n\nnet_g = G()\nnet_d = D()\n"
                           "opt_g = Adam(net_g.parameters())\nopt_d = Adam(net_d.parameters())\n"
                           "net_d.load_state_dict(torch.load(p))\nopt_d.load_state_dict(torch.load(q))\n",
+    # two optimizers on one model, the second's name matching only a function the scope calls
+    "optimizer-named-for-a-call": "def run(model, data):\n    opt = Adam(model.parameters())\n"
+                                  "    opt_main = SGD(model.parameters(), lr=0.1)\n    main(data)\n",
     # distillation: the teacher is created and loaded last, the optimizer rightly holds the student
     "distill-teacher": "class Net(nn.Module):\n    pass\n\nstudent = Net()\nteacher = Net()\n"
                        "opt = optim.SGD(student.parameters(), lr=0.1)\nteacher.load_state_dict(torch.load(p))\n",
