@@ -135,12 +135,14 @@ def load_all() -> list[Scenario]:
     return sorted((load(path) for path in discover()), key=lambda s: (s.order, s.id))
 
 
-def find(scenario_id: str) -> Scenario:
+def find(scenario_id: str, lang: str = "en") -> Scenario:
     for path in discover():
         if path.stem == scenario_id:
             return load(path)
+    from checker.messages import text
+
     known = ", ".join(p.stem for p in discover())
-    raise ScenarioError(f"unknown scenario {scenario_id!r}; known scenarios: {known}")
+    raise ScenarioError(text("input", "no_such_scenario", lang, id=repr(scenario_id), known=known))
 
 
 def solutions_dir() -> Path:

@@ -24,7 +24,7 @@ def command(scenario_id, yes, lang):
     from reference.i18n import detect_lang
 
     lang = detect_lang(lang)
-    scenario = find(scenario_id)
+    scenario = find(scenario_id, lang)
     path = shown_path(scenario.buggy_path)
     pristine = pristine_source(scenario)
     if pristine is None:
