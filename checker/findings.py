@@ -1,6 +1,8 @@
 """Turning what the child reported, the lints and the measured accuracy into the verdict's checks."""
 from __future__ import annotations
 
+import json
+
 from checker import evaluate
 from checker.rules import LINT_FOR_PROBE
 from checker.messages import text
@@ -93,7 +95,7 @@ def probe_checks(run, scenario, hits, lang: str) -> list[Check]:
             line = lint_lines.get(probe) or _line(finding.get("line")) or _related_lint_line(probe, lint_lines)
             detail = said(finding.get("detail", ""))
             if custom is not None and finding["code"] == "custom":
-                message = _filled(custom.fail.get(lang), detail)
+                message = _filled(custom.fail.get(lang), _in_language(detail, lang))
             else:
                 message = text("fail", said(finding["code"]), lang, detail=detail)
             why = custom.why.get(lang) if custom is not None else text("why", probe, lang)
@@ -136,6 +138,18 @@ def _unobserved(probe: str, done: dict) -> str:
     if probe in EVALUATION_PROBES and not done.get("eval_model_calls"):
         return "not_observed_evaluation"
     return ""
+
+
+def _in_language(detail: str, lang: str) -> str:
+    """A custom probe's detail: its `lang` text where the probe gave one in en and zh (checker.child.custom)."""
+    if detail.startswith('{"en"'):
+        try:
+            worded = json.loads(detail)
+        except ValueError:
+            return detail
+        if isinstance(worded, dict) and isinstance(worded.get(lang, worded.get("en")), str):
+            return worded.get(lang, worded["en"])
+    return detail
 
 
 def _filled(template: str, detail: str) -> str:

@@ -11,3 +11,9 @@ CATALOG = Path(__file__).parent / "messages.toml"
 def text(section: str, key: str, lang: str = "en", **values) -> str:
     """The `section.key` text in `lang`, with {placeholders} filled."""
     return catalog_text(CATALOG, section, key, lang, **values)
+
+
+def status_label(status: str, lang: str) -> str:
+    """A grade's status as a person reads it, in `lang` (an unknown one as it is)."""
+    label = text("status", status, lang)
+    return status if label == f"status.{status}" else label

@@ -61,8 +61,9 @@ def write_figure(verdict: Verdict, path: Path) -> Path:
             axes.grid(alpha=0.3)
             axes.legend()
         figure.suptitle(_title(verdict, lang))
-        if curves.get("signature") and lang == verdict.lang:
-            figure.text(0.5, 0.01, curves["signature"], ha="center", fontsize=9, color="#8a5a00")
+        caption = curves.get("signature") if lang == verdict.lang else _signature(student, reference, lang)
+        if caption:  # the diagnosis, in the figure's own language (English where no CJK font is installed)
+            figure.text(0.5, 0.01, caption, ha="center", fontsize=9, color="#8a5a00")
         figure.tight_layout(rect=(0, 0.04, 1, 1))
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial" + path.suffix)
@@ -71,6 +72,13 @@ def write_figure(verdict: Verdict, path: Path) -> Path:
     finally:
         plt.close(figure)
     return path
+
+
+def _signature(student: dict, reference: dict, lang: str) -> str:
+    from checker import curves
+
+    found = curves.signature(curves.from_dict(student), curves.from_dict(reference))
+    return text("curve", found[0], lang, **found[1]) if found else ""
 
 
 def _title(verdict: Verdict, lang: str) -> str:

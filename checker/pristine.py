@@ -2,7 +2,6 @@
 reset` works where the script a student edits is the packaged file itself), and whether a file is the solution."""
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 from checker.scenario import Scenario, ScenarioError, apply_replacements
@@ -31,21 +30,11 @@ def bug_problems(scenario: Scenario) -> list[str]:
             f"difference at line {line}): declare the replacements that turn solutions/{scenario.id}.py into it"]
 
 
-def _normalised(source: bytes) -> str | None:
-    """The code without its layout and comments, or None where it does not parse."""
+def is_shipped_solution(path: Path, scenario: Scenario) -> bool:
+    """Whether `path` is the scenario's solution file itself (in the clone, the installed package, or an
+    instructor's solutions/ folder). A learner's own file that holds the same code is the learner's fix: most bugs
+    are one line, so the right fix usually is the solution, byte for byte."""
     try:
-        return ast.dump(ast.parse(source))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def is_solution_copy(path: Path, scenario: Scenario) -> bool:
-    """Whether `path` is the scenario's solution, or the same code in other whitespace and comments."""
-    try:
-        if Path(path).resolve() == scenario.solution_path.resolve():
-            return True
-        mine, solution = Path(path).read_bytes(), scenario.solution_path.read_bytes()
+        return Path(path).resolve() == scenario.solution_path.resolve()
     except OSError:
         return False
-    normalised = _normalised(mine)
-    return normalised is not None and normalised == _normalised(solution)

@@ -49,6 +49,12 @@ def mark_solved(scenario_id: str) -> None:
     _save(data)
 
 
+def unmark_solved(scenario_id: str) -> None:
+    data = load()
+    if data.get("solved", {}).pop(scenario_id, None) is not None:
+        _save(data)
+
+
 def forget(scenario_id: str) -> None:
     """Clear the scenario's solved mark and hint counter (`checker reset`)."""
     data = load()

@@ -13,7 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from checker.messages import text
+from checker.messages import status_label, text
 from checker.untrusted import clean
 from checker.verdict import Verdict
 
@@ -100,15 +100,15 @@ def scenario_table(rows: list[dict], lang: str) -> Table:
     return table
 
 
-def grades_table(grades) -> Table:
+def grades_table(grades, lang: str = "en") -> Table:
     """One row per student: score, status, accuracy and the first failing check."""
     table = Table(show_lines=False)
-    for column in ("student", "score", "status", "accuracy", "first problem"):
-        table.add_column(column, overflow="fold")
+    for column in ("student", "score", "status", "accuracy", "problem"):
+        table.add_column(text("grades", column, lang), overflow="fold")
     for grade in grades:
         colour = "green" if grade.passed else "yellow" if grade.status in ("not_fixed", "crashed", "timeout") else "red"
         accuracy = f"{100 * grade.accuracy:.1f}%" if grade.accuracy is not None else "-"
         problem = grade.message or next((f"{c.id}: {c.message}" for c in grade.checks if not c.passed), "")
         table.add_row(Text(clean(grade.student)), f"{grade.score:g}/{grade.max_score:g}",
-                      f"[{colour}]{grade.status}[/]", accuracy, Text(clean(problem)[:160]))
+                      f"[{colour}]{status_label(grade.status, lang)}[/]", accuracy, Text(clean(problem)[:160]))
     return table

@@ -88,6 +88,7 @@ class Grading:
 @dataclass(frozen=True)
 class Scenario:
     id: str
+    order: int  # where `checker list` and `checker next` put it: beginner bugs first
     seed_tutorial: str
     max_diff_lines: int
     probes: tuple[str, ...]
@@ -130,15 +131,18 @@ def discover() -> list[Path]:
 
 
 def load_all() -> list[Scenario]:
-    return [load(path) for path in discover()]
+    """Every scenario, in the catalogue's declared order (`order`, beginner bugs first), then by id."""
+    return sorted((load(path) for path in discover()), key=lambda s: (s.order, s.id))
 
 
-def find(scenario_id: str) -> Scenario:
+def find(scenario_id: str, lang: str = "en") -> Scenario:
     for path in discover():
         if path.stem == scenario_id:
             return load(path)
+    from checker.messages import text
+
     known = ", ".join(p.stem for p in discover())
-    raise ScenarioError(f"unknown scenario {scenario_id!r}; known scenarios: {known}")
+    raise ScenarioError(text("input", "no_such_scenario", lang, id=repr(scenario_id), known=known))
 
 
 def solutions_dir() -> Path:

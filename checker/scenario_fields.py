@@ -6,7 +6,7 @@ from pathlib import Path
 from checker.scenario import (KNOWN_LINTS, KNOWN_PROBES, VISIBILITIES, Budget, CustomProbe, Grading, Scenario,
                               ScenarioError, Text, Variant, solutions_dir)
 
-TOP_KEYS = {"id", "seed_tutorial", "max_diff_lines", "probes", "lints", "allowed_imports", "title", "summary",
+TOP_KEYS = {"id", "order", "seed_tutorial", "max_diff_lines", "probes", "lints", "allowed_imports", "title", "summary",
             "explanation",
             "hints", "entry_points", "budget", "variants", "grading", "custom_probes", "bug"}
 ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume"}
@@ -14,6 +14,7 @@ BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance"}
 VARIANT_KEYS = {"name", "base", "replace", "expect", "failing"}
 GRADING_KEYS = {"weights", "default_weight", "visibility"}
 CUSTOM_PROBE_KEYS = {"file", "ok", "fail", "why"}
+UNORDERED = 10_000  # a scenario without `order` comes after every ordered one, by id
 RETIRED_KEYS = {"model"}  # once the reference network the weights loaded into; accuracy now needs none
 
 
@@ -31,6 +32,7 @@ def parse(raw: dict, path: Path) -> Scenario:
             raise ScenarioError(f"{where('probes')}: unknown probe {probe!r}; built in: {', '.join(KNOWN_PROBES)}; "
                                 "a custom probe needs a [custom_probes.ID] table")
     lints = tuple(_required_or(raw, "lints", list, [], where))
+    order = _required_or(raw, "order", int, UNORDERED, where)
     allowed_imports = frozenset(_required_or(raw, "allowed_imports", list, [], where))
     if not all(isinstance(m, str) and m.replace(".", "").replace("_", "").isalnum() for m in allowed_imports):
         raise ScenarioError(f"{where('allowed_imports')}: list module names, such as [\"scipy\", \"sklearn.metrics\"]")
@@ -43,7 +45,7 @@ def parse(raw: dict, path: Path) -> Scenario:
         _required(entry, key, str, lambda f: where(f"entry_points.{f}"))
     hints = _required_or(raw, "hints", list, [], where)
     return Scenario(
-        id=scenario_id, seed_tutorial=str(raw.get("seed_tutorial", "")),
+        id=scenario_id, order=order, seed_tutorial=str(raw.get("seed_tutorial", "")),
         max_diff_lines=int(raw.get("max_diff_lines", 0)), probes=probes, lints=lints, allowed_imports=allowed_imports,
         title=_text(raw, "title", where), summary=_text(raw, "summary", where),
         explanation=_text(raw, "explanation", where),

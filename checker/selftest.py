@@ -24,6 +24,8 @@ class CaseResult:
     missing_failures: list[str]  # checks the metadata says must fail but did not
     duration_s: float
     unusable: bool = False  # the case could not be run at all (it does not parse, its reference fails, ...)
+    messages: dict[str, str] = field(default_factory=dict)  # each failing check's message, as verify words it
+    traceback: str = ""  # the end of the traceback, when the run crashed
 
     @property
     def ok(self) -> bool:
@@ -107,18 +109,22 @@ def cases_of(scenario: Scenario) -> list[tuple[str, str, str, tuple[str, ...]]]:
     return cases
 
 
+TRACEBACK_TAIL = 1500  # characters of a crash's traceback kept in a case's result
+
+
 def run_case(scenario: Scenario, source: str, name: str, expect: str, failing: tuple[str, ...],
-             timeout_s: float | None, launcher=None) -> CaseResult:
+             timeout_s: float | None, launcher=None, lang: str = "en") -> CaseResult:
     with tempfile.TemporaryDirectory(prefix="torchdrill-selftest-") as folder:
         path = Path(folder) / f"{scenario.id}.py"
         path.write_text(source, encoding="utf-8")
         try:
-            verdict = verify(path, scenario.id, timeout_s=timeout_s, launcher=launcher)
+            verdict = verify(path, scenario.id, lang=lang, timeout_s=timeout_s, launcher=launcher)
         except InputError as error:  # a case that cannot even be run proves nothing either way
             return CaseResult(name, expect, False, [f"input error: {error}"], list(failing), 0.0, unusable=True)
-    failed = [c.id for c in verdict.failed_checks()]
-    return CaseResult(name, expect, verdict.passed, failed, [f for f in failing if f not in failed],
-                      verdict.duration_s)
+    failed = verdict.failed_checks()
+    return CaseResult(name, expect, verdict.passed, [c.id for c in failed],
+                      [f for f in failing if f not in {c.id for c in failed}], verdict.duration_s,
+                      messages={c.id: c.message for c in failed}, traceback=verdict.traceback[-TRACEBACK_TAIL:])
 
 
 def load_reports(ids: list[str] | None) -> list[tuple[ScenarioReport, Scenario | None]]:
@@ -142,7 +148,7 @@ def load_reports(ids: list[str] | None) -> list[tuple[ScenarioReport, Scenario |
 
 def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
              on_case: Callable[[str, CaseResult | None], None] | None = None, jobs: int = 2,
-             warm: bool = True, on_total: Callable[[int], None] | None = None) -> list[ScenarioReport]:
+             warm: bool = True, on_total: Callable[[int], None] | None = None, lang: str = "en") -> list[ScenarioReport]:
     """Prove the scenarios, running `jobs` cases at a time (each in its own sandbox, as verify runs them)."""
     from checker.pool import run_all
 
@@ -156,7 +162,7 @@ def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
         report, scenario, (name, source, expect, failing) = task
         if on_case:
             on_case(f"{scenario.id}: {name}", None)
-        return run_case(scenario, source, name, expect, failing, timeout_s, launcher)
+        return run_case(scenario, source, name, expect, failing, timeout_s, launcher, lang)
 
     def done(task, result: CaseResult) -> None:
         if on_case:

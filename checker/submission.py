@@ -55,7 +55,7 @@ def scenario_for(path: Path, scenario_id: str | None, lang: str = "en"):
     """--scenario if given, else the scenario whose id the file name starts with (zero_grad_v2.py -> zero_grad)."""
     if scenario_id:
         try:
-            return scenarios.find(scenario_id)
+            return scenarios.find(scenario_id, lang)
         except scenarios.ScenarioError as error:
             raise InputError(str(error)) from None
     known = [p.stem for p in scenarios.discover()]

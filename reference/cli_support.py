@@ -3,6 +3,7 @@ imports torch), and one place that turns errors into a message and an exit code 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -41,14 +42,17 @@ def exits_cleanly(rules: Callable[[], list[ErrorRule]]):
             try:
                 return function(*args, **kwargs)
             except KeyboardInterrupt:
-                click.echo("interrupted", err=True)
+                click.echo("已中断" if _chinese(kwargs) else "interrupted", err=True)
                 sys.exit(130)
             except (click.exceptions.Exit, click.ClickException, SystemExit):
                 raise
+            except BrokenPipeError:  # `checker list | head`: the reader left; nothing more to say
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(141)
             except Exception as error:
                 for kinds, code, wording in rules():
                     if isinstance(error, kinds):
-                        click.echo(f"error: {wording(error, kwargs)}", err=True)
+                        click.echo(f"{'错误：' if _chinese(kwargs) else 'error: '}{wording(error, kwargs)}", err=True)
                         sys.exit(code)
                 click.echo(f"internal error in torchdrill: {type(error).__name__}: {error}\n"
                            "Please report it with the command you ran.", err=True)
@@ -57,6 +61,13 @@ def exits_cleanly(rules: Callable[[], list[ErrorRule]]):
         return wrapper
 
     return decorate
+
+
+def _chinese(kwargs: dict) -> bool:
+    """Whether the command speaks Chinese: its --lang, else TORCHDRILL_LANG or the locale."""
+    from reference.i18n import detect_lang
+
+    return detect_lang(kwargs.get("lang")) == "zh"
 
 
 lang_option = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,

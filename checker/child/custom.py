@@ -7,6 +7,7 @@ does not. The `ctx` is a ProbeContext. See docs/authoring.md for the whole inter
 """
 from __future__ import annotations
 
+import json
 import os
 import types
 from dataclasses import dataclass, field
@@ -74,8 +75,16 @@ def check_all(probes: list[CustomProbe], ctx: ProbeContext, failed: set[str]) ->
         if outcome is None or outcome is True:
             continue
         detail, line = outcome if isinstance(outcome, tuple) else (outcome, None)
-        findings.append(Finding(probe.id, "custom", line if isinstance(line, int) else None, str(detail)[:300]))
+        findings.append(Finding(probe.id, "custom", line if isinstance(line, int) else None, _worded(detail)))
     return findings
+
+
+def _worded(detail) -> str:
+    """A probe's detail as the report carries it: a string, or a {"en": ..., "zh": ...} table kept as JSON so that
+    the parent can pick the student's language (checker.findings)."""
+    if isinstance(detail, dict) and {"en", "zh"} <= set(detail):
+        return json.dumps({"en": str(detail["en"])[:300], "zh": str(detail["zh"])[:300]}, ensure_ascii=False)
+    return str(detail)[:300]
 
 
 def error_finding(probe_id: str, error: BaseException) -> Finding:

@@ -56,7 +56,7 @@ def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, r
     from reference.i18n import detect_lang
 
     require_os_boundary(allow_weak_isolation)
-    scenario = find(scenario_id)
+    scenario = find(scenario_id, detect_lang(lang))
     entries = find_entries(submissions, scenario.id)
     if gradescope_out is not None and gradescope_out.suffix == ".json" and len(entries) > 1:
         raise InputError(f"--gradescope {gradescope_out}: a results.json holds one submission; give a folder, "
@@ -66,7 +66,7 @@ def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, r
     _, reference_curves = ensure_reference(scenario, timeout)
     lang = detect_lang(lang)
     grades = _grade_with_progress(entries, scenario, jobs or default_jobs(), not fresh, lang, timeout, grade_all)
-    _write_outputs(grades, scenario, json_out, csv_out, gradescope_out)
+    _write_outputs(grades, scenario, json_out, csv_out, gradescope_out, lang)
     if report_out is not None:
         _write_report(grades, scenario, report_out, lang, reference_curves)
     sys.exit(1 if any(g.status == ERROR for g in grades) else 0)
@@ -76,22 +76,23 @@ def _grade_with_progress(entries, scenario, jobs, warm, lang, timeout, grade_all
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from checker.messages import status_label
     from checker.untrusted import clean
 
     console = Console(stderr=True)
     # The description shows a student's folder name: plain text, never markup.
     columns = [TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task(f"grading {scenario.id}", total=len(entries))
+        task = bar.add_task(scenario.id, total=len(entries))
 
         def on_done(grade):
             bar.advance(task)
-            bar.update(task, description=f"{clean(grade.student)}: {grade.status}")
+            bar.update(task, description=f"{clean(grade.student)}: {status_label(grade.status, lang)}")
 
         return grade_all(entries, scenario, jobs=jobs, warm=warm, lang=lang, timeout_s=timeout, on_done=on_done)
 
 
-def _write_outputs(grades, scenario, json_out, csv_out, gradescope_out) -> None:
+def _write_outputs(grades, scenario, json_out, csv_out, gradescope_out, lang: str) -> None:
     from checker.grading import export
 
     if json_out is not None and str(json_out) == "-":
@@ -103,7 +104,7 @@ def _write_outputs(grades, scenario, json_out, csv_out, gradescope_out) -> None:
 
         from checker.render import grades_table
 
-        Console().print(grades_table(grades))
+        Console().print(grades_table(grades, lang))
     if json_out is not None and str(json_out) != "-":
         export.write_json(grades, json_out)
     if csv_out is not None:

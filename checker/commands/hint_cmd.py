@@ -14,21 +14,22 @@ from checker.cli import exits_cleanly, lang_option
 def command(scenario_id, lang, reset):
     """Show one more hint for a scenario, from gentle to explicit (remembered between calls)."""
     from checker import progress
+    from checker.messages import text
     from checker.scenario import ScenarioError, find
     from checker.verdict import InputError
     from reference.i18n import detect_lang
 
     lang = detect_lang(lang)
     try:
-        scenario = find(scenario_id)
+        scenario = find(scenario_id, lang)
     except ScenarioError as error:
         raise InputError(str(error)) from None
     if reset:
         progress.reset_hints(scenario.id)
-        click.echo(f"hints for {scenario.id} reset")
+        click.echo(text("hint", "reset", lang, id=scenario.id))
         return
     index = progress.next_hint_index(scenario.id, len(scenario.hints))
-    label = f"提示 {index + 1}/{len(scenario.hints)}" if lang == "zh" else f"Hint {index + 1}/{len(scenario.hints)}"
+    label = text("hint", "label", lang, n=index + 1, total=len(scenario.hints))
     click.echo(f"{label}: {scenario.hints[index].get(lang)}")
     if index == len(scenario.hints) - 1:
-        click.echo("（这是最后一条提示。）" if lang == "zh" else "(That is the last hint.)")
+        click.echo(text("hint", "last", lang))

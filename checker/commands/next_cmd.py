@@ -12,7 +12,8 @@ from checker.cli import exits_cleanly, lang_option
 @lang_option
 @exits_cleanly
 def command(lang):
-    """The first scenario you have not solved (in `checker list`'s order), and the commands to work on it."""
+    """The first scenario you have not solved, in `checker list`'s order (beginner bugs first), and the commands to
+    work on it; once every one is solved, what to do next."""
     from checker.commands.list_cmd import catalogue
     from rich.cells import cell_len
 
@@ -28,8 +29,10 @@ def command(lang):
         return
     script = shlex.quote(row["buggy"])
     click.echo(text("next", "scenario", lang, id=row["id"], title=row["title"], solved=solved, total=len(rows)))
+    same_lang = " --lang zh" if lang == "zh" else ""  # the commands it suggests answer in the language it speaks
     steps = [(text("next", step, lang), command_line) for step, command_line in (
-        ("run", f"python {script}"), ("verify", f"checker verify {script}"), ("hint", f"checker hint {row['id']}"))]
+        ("run", f"python {script}"), ("verify", f"checker verify {script}{same_lang}"),
+        ("hint", f"checker hint {row['id']}{same_lang}"))]
     width = max(cell_len(label) for label, _ in steps)  # a Chinese character is two columns wide
     for label, command_line in steps:
         click.echo(f"  {label}{' ' * (width - cell_len(label))}  {command_line}")

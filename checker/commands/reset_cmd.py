@@ -24,7 +24,7 @@ def command(scenario_id, yes, lang):
     from reference.i18n import detect_lang
 
     lang = detect_lang(lang)
-    scenario = find(scenario_id)
+    scenario = find(scenario_id, lang)
     path = shown_path(scenario.buggy_path)
     pristine = pristine_source(scenario)
     if pristine is None:
@@ -35,7 +35,8 @@ def command(scenario_id, yes, lang):
     except OSError:
         current = None  # deleted: reset brings it back
     if current == pristine:
-        click.echo(text("reset", "already", lang, path=path))
+        progress.forget(scenario.id)
+        click.echo(text("reset", "already", lang, path=path, id=scenario.id))
         return
     if not yes:
         if not sys.stdin or not sys.stdin.isatty():

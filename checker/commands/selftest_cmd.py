@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from checker.cli import exits_cleanly
+from checker.cli import exits_cleanly, lang_option
 
 
 @click.command("selftest")
@@ -16,8 +16,9 @@ from checker.cli import exits_cleanly
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Cases run at once, each in its own sandbox (default: the number of CPU cores, at most 8).")
 @click.option("--fresh", is_flag=True, help="Start a new process per case instead of pre-started warm workers.")
+@lang_option
 @exits_cleanly
-def command(ids, as_json, timeout, jobs, fresh):
+def command(ids, as_json, timeout, jobs, fresh, lang):
     """Prove scenarios (all by default): the metadata is sound, the buggy script fails, the solution passes, and
     every declared variant gets its declared verdict. Exit code 0 when all hold, 1 otherwise.
 
@@ -30,7 +31,9 @@ def command(ids, as_json, timeout, jobs, fresh):
 
     from checker.pool import default_jobs
     from checker.selftest import selftest
+    from reference.i18n import detect_lang
 
+    lang = detect_lang(lang)
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("selftest", total=None)
@@ -42,28 +45,38 @@ def command(ids, as_json, timeout, jobs, fresh):
                 bar.advance(task)
 
         reports = selftest(list(ids), timeout, on_case, jobs=jobs or default_jobs(), warm=not fresh,
-                           on_total=lambda total: bar.update(task, total=total))
+                           on_total=lambda total: bar.update(task, total=total), lang=lang)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False))
     else:
-        print_reports(Console(), reports)
+        print_reports(Console(), reports, lang)
     sys.exit(0 if all(r.ok for r in reports) else 1)
 
 
-def print_reports(console, reports) -> None:
+def print_reports(console, reports, lang: str = "en") -> None:
+    """Each scenario and its cases; a failing case shows why each of its checks failed (the verdict's own words),
+    and a crash the end of its traceback, so that a variant failing for the wrong reason shows at once."""
     from rich.markup import escape
+
+    from checker.messages import text
 
     for report in reports:
         mark = "[green]✓[/]" if report.ok else "[red]✗[/]"
         console.print(f"{mark} [bold]{report.id}[/]")
         for problem in report.problems:
-            console.print(f"   [red]metadata:[/] {escape(problem)}")
+            console.print(f"   [red]{text('selftest', 'metadata', lang)}[/] {escape(problem)}")
         for case in report.cases:
-            ok = "[green]ok[/]" if case.ok else "[red]WRONG[/]"
-            got = "passed" if case.passed else f"failed ({', '.join(case.failed_checks)})"
-            extra = f"; expected to fail: {', '.join(case.missing_failures)}" if case.missing_failures else ""
-            console.print(f"   {ok} {escape(case.name)}: expected {case.expect}, {got}{extra} "
-                          f"[dim]{case.duration_s:.1f} s[/]")
+            ok = "[green]ok[/]" if case.ok else f"[red]{text('selftest', 'wrong', lang)}[/]"
+            got = (text("selftest", "passed", lang) if case.passed else
+                   text("selftest", "failed", lang, checks=", ".join(case.failed_checks)))
+            extra = (text("selftest", "missing", lang, checks=", ".join(case.missing_failures))
+                     if case.missing_failures else "")
+            expected = text("selftest", f"expected_{case.expect}", lang)
+            console.print(f"   {ok} {escape(case.name)}: {expected}, {got}{extra} [dim]{case.duration_s:.1f} s[/]")
+            for check, message in case.messages.items():
+                console.print(f"      [dim]{escape(check)}:[/] {escape(message)}")
+            if case.traceback:
+                console.print("      " + escape(case.traceback.strip()).replace("\n", "\n      "), style="dim")
     total = sum(len(r.cases) for r in reports)
     wrong = sum(1 for r in reports for c in r.cases if not c.ok)
-    console.print(f"{len(reports)} scenarios, {total} cases, {wrong} wrong")
+    console.print(text("selftest", "summary", lang, scenarios=len(reports), cases=total, wrong=wrong))

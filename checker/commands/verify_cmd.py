@@ -12,13 +12,13 @@ from checker.cli import exits_cleanly, lang_option
 
 def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, timeout, as_json, launcher=None,
                     plot: bool = True, plot_file: Path | None = None) -> bool:
-    """Verify once, print the verdict (rich or JSON), record progress (a pass of the solution itself, or of a copy
-    of it, is not yours and does not count as solved); return whether it passed."""
+    """Verify once, print the verdict (rich or JSON), record progress (a pass of your own file counts as solved, a
+    pass of the shipped solution file does not, and a failure clears a solved mark); return whether it passed."""
     from rich.console import Console
 
     from checker import isolation, progress
     from checker.messages import text
-    from checker.pristine import is_solution_copy
+    from checker.pristine import is_shipped_solution
     from checker.render import print_verdict
     from checker.scenario import find
     from checker.verify import verify
@@ -42,9 +42,12 @@ def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, time
         if status_text:
             status_text.stop()
     scenario = find(verdict.scenario)
-    solved = verdict.passed and not is_solution_copy(path, scenario)  # the solution itself passes, but is not yours
+    solution = is_shipped_solution(path, scenario)  # the solution file itself passes, but is not your work
+    solved = verdict.passed and not solution
     if solved:
         progress.mark_solved(scenario.id)
+    elif not verdict.passed and not solution:
+        progress.unmark_solved(scenario.id)  # `checker list` shows where you are now
     if as_json:
         click.echo(json.dumps({**verdict.to_dict(), "counts_as_solved": solved}, ensure_ascii=False))
     else:

@@ -21,7 +21,7 @@ from string import Template
 
 from checker.grading import stats
 from checker.grading.grade import ERROR, INVALID, NEEDS_REVIEW, Grade
-from checker.messages import text
+from checker.messages import status_label, text
 from checker.scenario import Scenario
 from checker.untrusted import clean, shown
 
@@ -199,7 +199,8 @@ def _students(grades: Sequence[Grade], lang: str, reference_curves: dict | None)
         failing = [c for c in grade.checks if not c.passed]
         cells = [
             f'<td data-v="{esc(grade.student.lower())}">{esc(grade.student)}</td>',
-            f'<td data-v="{esc(grade.status)}"><span class="status status-{status}">{esc(grade.status)}</span></td>',
+            f'<td data-v="{esc(grade.status)}"><span class="status status-{status}">'
+            f'{esc(status_label(grade.status, lang))}</span></td>',
             f'<td class="num" data-v="{grade.score:g}">{grade.score:g}/{grade.max_score:g}</td>',
             (f'<td class="num" data-v="{-1 if grade.accuracy is None else grade.accuracy:g}">'
              f'{esc(_accuracy(grade))}</td>'),

@@ -132,8 +132,20 @@ def unshuffled_train_loader(tree: ast.Module) -> list[Hit]:
             shuffle = call.args[2]  # DataLoader(dataset, batch_size, shuffle, ...)
         if isinstance(shuffle, ast.Constant) and not shuffle.value:
             hits.append(hit("unshuffled_train_loader", assign, f"{names[0]} = DataLoader(...)",
-                            _stored_shuffled(call, tree)))
+                            _stored_shuffled(call, tree) or _labels_discarded(names[0], tree)))
     return hits
+
+
+def _labels_discarded(loader: str, tree: ast.Module) -> bool:
+    """Every loop over the loader throws its labels away (`for i, (x, _) in enumerate(loader)`): a loss that never
+    reads the labels (a style or reconstruction loss) is not biased by a class-sorted order, only a little less
+    varied."""
+    targets = [n.target for n in walk(tree) if isinstance(n, (ast.For, ast.AsyncFor))
+               and loader in {x.id for x in walk(n.iter) if isinstance(x, ast.Name)}]
+    batches = [t.elts[1] if isinstance(t, ast.Tuple) and len(t.elts) == 2 and isinstance(t.elts[1], ast.Tuple) else t
+               for t in targets]
+    return bool(batches) and all(isinstance(b, ast.Tuple) and isinstance(b.elts[-1], ast.Name) and b.elts[-1].id == "_"
+                                 for b in batches)
 
 
 STORED_SHUFFLED = ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST", "CIFAR10", "CIFAR100", "SVHN", "STL10")

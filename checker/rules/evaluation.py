@@ -146,8 +146,9 @@ def _framework_step(function: ast.AST) -> bool:
 
 def _module_level_evaluations(tree: ast.Module) -> list[ast.AST]:
     """An evaluation loop outside the functions named for evaluation: over a loader named for testing or
-    validation, feeding a model, never training, with grad on; at module level (a notebook's evaluation cell), or in
-    a function that has just switched the model to eval mode (the evaluation half of a training function)."""
+    validation, feeding a model, never training, with grad on; at module level (a notebook's evaluation cell), or
+    just after the model was switched to eval mode, in a function (the evaluation half of a training function) or in
+    a top-level epoch loop."""
     named = {id(f) for f in evaluation_functions(tree, loops_only=False)}
     found = []
     for loop in (n for n in loops(tree) if isinstance(n, (ast.For, ast.AsyncFor))):
@@ -155,8 +156,11 @@ def _module_level_evaluations(tree: ast.Module) -> list[ast.AST]:
         if not any(word in source for word in ("test", "val")) or "train" in source:
             continue
         function = enclosing_function(loop)
-        if function is None and loop not in tree.body or function is not None and (
-                id(function) in named or not any(_sets_eval(n) and n.lineno < loop.lineno for n in walk(function))):
+        if function is not None and id(function) in named:
+            continue
+        scope = function or next((a for a in ancestors(loop) if getattr(a, "_td_parent", None) is tree), None)
+        if loop not in tree.body and (isinstance(scope, ast.ClassDef) or scope is None or not any(
+                _sets_eval(n) and n.lineno < loop.lineno for n in walk(scope))):
             continue
         if feeds_a_model(ast.Module(body=[loop], type_ignores=[])) and next(calls(loop, "backward"), None) is None \
                 and not grad_is_off_at(loop) and not any(isinstance(n, ast.Break) for n in loop.body):

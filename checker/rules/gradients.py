@@ -6,7 +6,7 @@ import ast
 
 from checker.rules.resolve import resolution
 from checker.rules.syntax import (TRAINING_OPTIMIZERS, Hit, call_name, calls, functions, grad_is_off_at, hit,
-                                  link_parents, loops_calling, method_call, under_if, walk)
+                                  link_parents, loops_calling, method_call, module_level, under_if, walk)
 
 
 def missing_zero_grad(tree: ast.Module) -> list[Hit]:
@@ -73,20 +73,23 @@ def _updates_parameters(loop: ast.AST) -> bool:
 
 
 def zero_grad_between_backward_and_step(tree: ast.Module) -> list[Hit]:
-    """zero_grad() after backward() and before the step() that follows: the step then applies nothing."""
+    """zero_grad() after backward() and before the step() that follows, with no backward() between them: the step
+    then applies nothing."""
     hits = []
     for loop in loops_calling(tree, "backward"):
-        lines = sorted((node.lineno, node.func.attr, node) for node in walk(loop)
-                       if method_call(node, "backward", "zero_grad", "step"))
+        events = sorted(((node.lineno, node.col_offset), node.func.attr, node) for node in walk(loop)
+                        if method_call(node, "backward", "zero_grad", "step"))
         after_backward = False
-        for _, kind, node in lines:
+        for index, (_, kind, node) in enumerate(events):
             if kind == "backward":
                 after_backward = True
             elif kind == "step":
                 after_backward = False
             elif after_backward:
-                hits.append(hit("zero_grad_between_backward_and_step", node, ast.unparse(node.func) + "()"))
                 after_backward = False
+                following = next((k for _, k, _ in events[index + 1:] if k != "zero_grad"), None)
+                if following == "step":  # a clear followed by another backward() starts the next update: no bug
+                    hits.append(hit("zero_grad_between_backward_and_step", node, ast.unparse(node.func) + "()"))
     return hits
 
 
@@ -107,31 +110,46 @@ DETACHING = ("item", "detach", "tolist", "numpy", "cpu_item")
 
 
 def loss_accumulated_with_graph(tree: ast.Module) -> list[Hit]:
-    """`total += loss` (or `total = total + loss`, `losses.append(loss)`) while grad is on: the total keeps every
-    step's graph alive. Summing loss.item() keeps only the number."""
+    """`total += loss` (or `total = total + loss`, `losses.append(loss)`, `meter.update(loss)` on a meter whose
+    update() sums what it is given) while grad is on: the total keeps every step's graph alive. Summing loss.item()
+    keeps only the number."""
     link_parents(tree)
+    resolver = resolution(tree)
     hits = []
-    for scope, nodes in [(f, walk(f)) for f in functions(tree)] + [(tree, _module_level(tree))]:
-        losses = {c.func.value.id for c in nodes if method_call(c, "backward") and isinstance(c.func.value, ast.Name)}
-        losses |= {t.id for n in nodes if isinstance(n, ast.Assign) and _is_loss_call(n.value)
-                   for t in n.targets if isinstance(t, ast.Name)}
+    for scope, nodes in [(f, walk(f)) for f in functions(tree)] + [(tree, module_level(tree))]:
+        losses = _loss_names(nodes)
         for node in nodes:
-            added = _tensor_added(node, losses)
+            added = _tensor_added(node, losses) or _tensor_metered(node, losses, resolver)
             if added and not grad_is_off_at(node):
                 hits.append(hit("loss_accumulated_with_graph", node, ast.unparse(node)))
     return hits
 
 
-def _module_level(tree: ast.Module) -> list[ast.AST]:
-    """The nodes of a script's (or notebook's) top-level code, outside every function and class."""
-    found, stack = [], list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        found.append(node)
-        stack += ast.iter_child_nodes(node)
-    return found
+def _loss_names(nodes: list) -> set[str]:
+    """Names holding a loss tensor: backward() is called on them, a loss call is assigned to them, or they are
+    unpacked from the call that gives one backward() is called on (`loss, aux_loss = model.losses(batch)`)."""
+    backed = {c.func.value.id for c in nodes if method_call(c, "backward") and isinstance(c.func.value, ast.Name)}
+    names = backed | {t.id for n in nodes if isinstance(n, ast.Assign) and _is_loss_call(n.value)
+                      for t in n.targets if isinstance(t, ast.Name)}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.targets[0], ast.Tuple):
+            unpacked = {e.id for e in node.targets[0].elts if isinstance(e, ast.Name)}
+            names |= {name for name in unpacked if "loss" in name.lower()} if unpacked & backed else set()
+    return names
+
+
+def _tensor_metered(node: ast.AST, losses: set[str], resolver) -> str | None:
+    """The loss name handed to `meter.update(...)`, when the meter's class (here or beside) sums what update() is
+    given: the meter then holds every step's graph."""
+    if not method_call(node, "update") or not node.args:
+        return None
+    built = resolver.value(node.func.value, node)
+    meter = resolver.class_named(resolver.kind(built)) if isinstance(built, ast.Call) else None
+    update = next((m for m in (meter.body if meter else []) if isinstance(m, ast.FunctionDef) and m.name == "update"),
+                  None)
+    if update is None or not any(isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) for n in walk(update)):
+        return None
+    return next((found for arg in node.args if (found := _bare_use(arg, losses))), None)
 
 
 def _is_loss_call(node: ast.AST) -> bool:

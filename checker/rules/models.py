@@ -8,7 +8,7 @@ import re
 
 from checker.rules.resolve import resolution
 from checker.rules.syntax import (Hit, ancestors, call_name, enclosing_function, functions, hit, link_parents,
-                                  walk)
+                                  model_classes, walk)
 
 BATCH_NAME = re.compile(r"(^|_)(bs|bsize|batch|batchsize|batch_size|n_batch|batch_sz)$", re.IGNORECASE)
 BINARY_LOSSES = ("BCELoss", "binary_cross_entropy", "BCEWithLogitsLoss", "binary_cross_entropy_with_logits")
@@ -31,12 +31,31 @@ def batch_size_reshape(tree: ast.Module) -> list[Hit]:
     hits = []
     for call in (n for n in walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                  and n.func.attr in ("view", "reshape")):
-        used = [ast.unparse(n) for arg in call.args for n in walk(arg)
-                if (isinstance(n, ast.Name) and n.id in constants)
-                or (isinstance(n, ast.Attribute) and ("batch_size" in n.attr.lower() or BATCH_NAME.search(n.attr)))]
+        used = [ast.unparse(n) for arg in call.args for n in walk(arg) if _names_the_batch_size(n, constants)]
         if used and not _first_batch_only(call):
             hits.append(hit("batch_size_reshape", call, f"{call.func.attr}({used[0]}, ...)"))
-    return hits
+    return hits + [hit("batch_size_reshape", loop.iter, ast.unparse(loop.iter)) for loop in _loops_over_a_full_batch(
+        tree, constants)]
+
+
+def _names_the_batch_size(node: ast.AST, constants: set[str]) -> bool:
+    return (isinstance(node, ast.Name) and node.id in constants) or (
+        isinstance(node, ast.Attribute) and ("batch_size" in node.attr.lower() or BATCH_NAME.search(node.attr)))
+
+
+def _loops_over_a_full_batch(tree: ast.Module, constants: set[str]) -> list[ast.For]:
+    """`for i in range(batch_size): labels[i]` inside a loop over batches: the last, smaller batch runs out of
+    samples before the counter does."""
+    found = []
+    for loop in (n for n in walk(tree) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
+                 and call_name(n.iter) == "range" and len(n.iter.args) == 1
+                 and _names_the_batch_size(n.iter.args[0], constants)):
+        batches = {t.id for outer in ancestors(loop) if isinstance(outer, ast.For) for t in walk(outer.target)
+                   if isinstance(t, ast.Name)}
+        if any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in batches
+               and isinstance(n.slice, ast.Name) and n.slice.id == loop.target.id for n in walk(loop)):
+            found.append(loop)
+    return found
 
 
 def _every_loader_drops_last(tree: ast.Module) -> bool:
@@ -58,13 +77,16 @@ def _first_batch_only(node: ast.AST) -> bool:
 def softmax_before_cross_entropy(tree: ast.Module) -> list[Hit]:
     """The model returns softmax (or sigmoid) output, or the loss is handed it, in a file whose loss is
     cross_entropy / CrossEntropyLoss, which applies log-softmax itself."""
-    if not _uses(tree, CROSS_ENTROPY) and not _sibling_trains_with(tree, CROSS_ENTROPY):
+    beside = None if _uses(tree, CROSS_ENTROPY) else _sibling_trains_with(tree, CROSS_ENTROPY)
+    if not _uses(tree, CROSS_ENTROPY) and beside is None:
         return []
     link_parents(tree)
     # A sigmoid is a binary model's output: it is this rule's only when no binary loss could be what it feeds.
     squashing = SQUASHING if not _uses(tree, BINARY_LOSSES) else ("softmax", "Softmax")
     squashed = _returned_calls(tree, squashing) + _last_layers(tree, squashing) + _loss_inputs(tree, CROSS_ENTROPY)
-    return [hit("softmax_before_cross_entropy", call, ast.unparse(call)) for call in squashed]
+    severity = "warning" if beside == "likely" else None  # the sibling trains some model with it, maybe not this one
+    return [Hit("softmax_before_cross_entropy", call.lineno, ast.unparse(call), call.col_offset + 1, severity)
+            for call in squashed]
 
 
 def softmax_before_nll_loss(tree: ast.Module) -> list[Hit]:
@@ -78,16 +100,20 @@ def softmax_before_nll_loss(tree: ast.Module) -> list[Hit]:
     return [hit("softmax_before_nll_loss", call, ast.unparse(call)) for call in found]
 
 
-def _sibling_trains_with(tree: ast.Module, losses: tuple[str, ...]) -> bool:
-    """A sibling module that builds one of this file's model classes and uses one of the losses (the model in
-    model.py, the loss in train.py)."""
+def _sibling_trains_with(tree: ast.Module, losses: tuple[str, ...]) -> str | None:
+    """"named" when a sibling module builds one of this file's model classes and uses one of the losses (the model
+    in model.py, the loss in train.py); "likely" when a sibling trains with one of the losses (backward() called)
+    on models it does not define, whose classes are built elsewhere; None otherwise."""
     classes = {n.name for n in walk(tree) if isinstance(n, ast.ClassDef)}
+    found = None
     for sibling in resolution(tree).siblings():
         names = {n.id if isinstance(n, ast.Name) else n.attr for n in walk(sibling)
                  if isinstance(n, (ast.Name, ast.Attribute))}
         if names & classes and names & set(losses):
-            return True
-    return False
+            return "named"
+        if names & set(losses) and "backward" in names and not model_classes(sibling):
+            found = "likely"
+    return found
 
 
 def _loss_inputs(tree: ast.Module, losses: tuple[str, ...], squashing: tuple[str, ...] = SQUASHING) -> list[ast.Call]:

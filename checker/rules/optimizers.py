@@ -3,10 +3,11 @@ with the checkpoint a run resumes from."""
 from __future__ import annotations
 
 import ast
+import re
 
 from checker.rules.resolve import resolution
 from checker.rules.syntax import (TRAINING_OPTIMIZERS, Hit, ancestors, call_name, calls, functions, hit, link_parents,
-                                  loops_calling, model_classes, walk)
+                                  loops_calling, model_classes, module_level, walk)
 
 EPOCH_SCHEDULERS = ("StepLR", "MultiStepLR", "ExponentialLR", "ReduceLROnPlateau")
 BATCH_SCHEDULERS = ("OneCycleLR", "CyclicLR", "CosineAnnealingWarmRestarts", "LambdaLR", "LinearLR",
@@ -15,18 +16,85 @@ BATCH_SCHEDULERS = ("OneCycleLR", "CyclicLR", "CosineAnnealingWarmRestarts", "La
 
 
 def optimizer_wrong_network(tree: ast.Module) -> list[Hit]:
-    """In one function, an optimizer built on X's parameters while a different network Y is created there."""
+    """An optimizer built on the parameters of a network other than the one trained: in one function, on X while
+    only a different network Y is created there; right after Y is created (in a function or at top level), with Y's
+    weights and the optimizer's state then loaded, a resume that leaves Y untrained; or a second optimizer named for
+    another network (optimizer_d) built on the parameters the first one already holds."""
     classes = set(model_classes(tree))
     hits = []
-    for function in functions(tree):
-        created = {t.id: n.lineno for n in walk(function) if isinstance(n, ast.Assign)
-                   and _constructed_class(n.value) in classes
-                   for t in n.targets if isinstance(t, ast.Name)}
-        for call in (n for n in walk(function) if isinstance(n, ast.Call)):
-            network = _optimizer_network(call, tree)
-            if network and created and network not in created:
-                hits.append(hit("optimizer_wrong_network", call, ast.unparse(call)))
+    for scope, nodes in [(f, walk(f)) for f in functions(tree)] + [(tree, module_level(tree))]:
+        created = [(n.lineno, t.id) for n in nodes if isinstance(n, ast.Assign)
+                   and _constructed_class(n.value) in classes for t in n.targets if isinstance(t, ast.Name)]
+        if scope is not tree:  # top-level code meets networks from anywhere: only the two shapes below hold there
+            hits += _built_beside_another(nodes, {name for _, name in created}, tree)
+        built = _optimizers_built(nodes, tree)
+        hits += _resumed_beside_the_new_network(built, created, nodes)
+        hits += _second_optimizer_on_one_network(built, nodes)
+    return list({h.line: h for h in reversed(hits)}.values())[::-1]  # one finding a line, the first shape's
+
+
+def _built_beside_another(nodes: list, created: set[str], tree: ast.Module) -> list[Hit]:
+    """Optimizers built on a network that is not one of those the function creates."""
+    networks = [(call, _optimizer_network(call, tree)) for call in nodes if isinstance(call, ast.Call)]
+    return [hit("optimizer_wrong_network", call, ast.unparse(call)) for call, network in networks
+            if network and created and network not in created]
+
+
+def _optimizers_built(nodes: list, tree: ast.Module) -> list[tuple[str, str, ast.Call]]:
+    """(name, network, call) for each `name = SomeOptimizer(network.parameters(), ...)` among nodes."""
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
+            network = _optimizer_network(node.value, tree)
+            if network:
+                found.append((ast.unparse(node.targets[0]), network, node.value))
+    return found
+
+
+def _resumed_beside_the_new_network(built: list, created: list, nodes: list) -> list[Hit]:
+    """`model = Net()` then `optimizer = SGD(net.parameters())`, both state dicts loaded after: the resumed
+    optimizer steps the old network, and the one just created and loaded is never trained."""
+    loaded = [(c.lineno, ast.unparse(c.func.value)) for c in nodes if isinstance(c, ast.Call)
+              and isinstance(c.func, ast.Attribute) and c.func.attr == "load_state_dict"]
+    hits = []
+    for name, network, call in built:
+        before = [(line, created_name) for line, created_name in created if line <= call.lineno]
+        newest = max(before)[1] if before else None
+        if newest in (None, network) or network not in {n for _, n in created} or any(
+                n == newest for _, n, _ in built):
+            continue
+        after = {receiver for line, receiver in loaded if line > call.lineno}
+        if {newest, name} <= after:
+            hits.append(hit("optimizer_wrong_network", call, f"{name} = {ast.unparse(call)}"))
     return hits
+
+
+def _second_optimizer_on_one_network(built: list, nodes: list) -> list[Hit]:
+    """Two optimizers on one network's parameters, the second named for another network of the scope that no
+    optimizer holds (`optimizer_d = Adam(generator.parameters())` beside `discriminator(...)`)."""
+    assigned = {t.id for n in nodes if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    called = {n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.args
+              and n.func.id in assigned}  # a network the scope builds and runs, not a function it calls
+    optimized = {network for _, network, _ in built}
+    hits = []
+    for index, (name, network, call) in enumerate(built):
+        earlier = {other for other, net, _ in built[:index] if net == network and other != name}
+        tag = _optimizer_tag(name)
+        if not earlier or not tag or _network_tag(network).startswith(tag):
+            continue
+        if any(_network_tag(other).startswith(tag) for other in called - optimized - {network}):
+            hits.append(hit("optimizer_wrong_network", call, f"{name} = {ast.unparse(call)}"))
+    return hits
+
+
+def _optimizer_tag(name: str) -> str:
+    """The network an optimizer's name points at: "d" for optimizer_d, optimizerD, d_optim; "" for optimizer."""
+    return re.sub(r"optimizer|optim|opt|[_\W\d]", "", name.rsplit(".", 1)[-1].lower())
+
+
+def _network_tag(name: str) -> str:
+    lowered = name.lower()
+    return lowered[3:].lstrip("_") if lowered.startswith("net") and len(lowered) > 3 else lowered
 
 
 def _constructed_class(node: ast.AST) -> str | None:

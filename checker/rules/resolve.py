@@ -121,7 +121,7 @@ class Resolution:
         `obj.method()` when a class here or beside defines that method (`model.val_start()`)."""
         func = call.func
         if isinstance(func, ast.Name):
-            target = self.functions.get(func.id)
+            target = self.functions.get(func.id) or self.imported_function(func.id)
             return [target] if target is not None else []
         if not isinstance(func, ast.Attribute) or func.attr.startswith("__"):
             return []
@@ -153,9 +153,22 @@ class Resolution:
     # --- the folder ---------------------------------------------------------------------------------------------
     def siblings(self) -> list[ast.Module]:
         """The parsed .py modules beside this file (not itself), read once per folder state."""
+        return [tree for _, tree in self.named_siblings()]
+
+    def named_siblings(self) -> list[tuple[str, ast.Module]]:
         if self._siblings is None:
             self._siblings = _sibling_modules(self.path)
         return self._siblings
+
+    def imported_function(self, name: str):
+        """The top-level function a sibling module defines, imported here under `name` (`from evaluation import
+        encode_data`, evaluation.py beside this file)."""
+        module, _, attribute = self.imports.get(name, "").rpartition(".")
+        if not module:
+            return None
+        stem = module.rsplit(".", 1)[-1] + ".py"
+        return next((n for file, tree in self.named_siblings() if file == stem for n in tree.body
+                     if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == attribute), None)
 
     def all_classes(self) -> list[ast.ClassDef]:
         if self._classes is None:
@@ -231,7 +244,7 @@ def _method(cls: ast.ClassDef, name: str):
                 None)
 
 
-def _sibling_modules(path: str | None) -> list[ast.Module]:
+def _sibling_modules(path: str | None) -> list[tuple[str, ast.Module]]:
     if not path or not path.endswith((".py", ".ipynb")):
         return []
     folder = Path(path).resolve().parent
@@ -254,4 +267,4 @@ def _sibling_modules(path: str | None) -> list[ast.Module]:
                 continue
         _SIBLINGS.clear()  # one folder at a time: a lint walks folders in order, its files share the parses
         _SIBLINGS[key] = trees
-    return [tree for name, tree in _SIBLINGS[key] if name != own]
+    return [(name, tree) for name, tree in _SIBLINGS[key] if name != own]

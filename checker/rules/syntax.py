@@ -15,6 +15,7 @@ DROPOUT_OR_NORM = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropo
                    "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
                    "batch_norm")
 
+DROPOUT_KEYWORD = re.compile(r"dropout|^drop_(rate|prob|p)$|^p_drop")
 PRETRAINED_FAMILY = re.compile(r"^(Bert|Roberta|RoBERTa|GPT2?|T5|Vit|ViT|Albert|Distil|XLNet|Electra)[A-Z]\w*$")
 
 
@@ -59,6 +60,21 @@ def call_name(call: ast.AST) -> str:
 
 def functions(tree: ast.AST):
     return (n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+
+def module_level(tree: ast.Module) -> list[ast.AST]:
+    """The nodes of a script's (or notebook's) top-level code, outside every function and class."""
+    cached = getattr(tree, "_td_module_level", None)
+    if cached is None:
+        cached, stack = [], list(tree.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            cached.append(node)
+            stack += ast.iter_child_nodes(node)
+        tree._td_module_level = cached
+    return cached
 
 
 def loops(tree: ast.AST):
@@ -150,8 +166,10 @@ def uses_dropout_or_batchnorm(tree: ast.AST) -> bool | None:
     when it defines its own models and none has either; None when it cannot tell (no model defined here)."""
     names = {n.attr if isinstance(n, ast.Attribute) else n.id
              for n in walk(tree) if isinstance(n, (ast.Attribute, ast.Name))}
-    keywords = {k.arg for n in walk(tree) if isinstance(n, ast.Call) for k in n.keywords}
-    if names & set(DROPOUT_OR_NORM) or "dropout" in keywords:
+    dropout_given = any(DROPOUT_KEYWORD.search(k.arg.lower()) and not (  # dropout_dec=0.3, not use_dropout=False
+        isinstance(k.value, ast.Constant) and not k.value.value) for n in walk(tree) if isinstance(n, ast.Call)
+        for k in n.keywords if k.arg)
+    if names & set(DROPOUT_OR_NORM) or dropout_given:
         return True
     if any(isinstance(n, ast.Call) and ast.unparse(n.func).startswith(("models.", "torchvision.models.", "timm."))
            for n in walk(tree)) or "from_pretrained" in names or any(PRETRAINED_FAMILY.search(name) for name in names):

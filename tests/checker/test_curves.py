@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 
 import pytest
 
@@ -195,3 +197,23 @@ def test_recording_never_breaks_the_students_training_or_the_report(monkeypatch)
     assert len(recorder.losses) == 1
     monkeypatch.setattr(torch, "stack", lambda *args, **kwargs: 1 / 0)
     assert recorder.series()["loss"] == []
+
+
+def test_a_chinese_figure_is_drawn_in_a_cjk_font_with_its_diagnosis(tmp_path):
+    """Under --lang zh, with a CJK font installed (CI installs fonts-noto-cjk), the figure's labels, title and the
+    diagnosis caption are Chinese, drawn from that font's glyphs (matplotlib's SVG names each text in a comment)."""
+    from matplotlib import font_manager
+
+    from checker.plot_figure import CJK_FONTS
+
+    if not {font.name for font in font_manager.fontManager.ttflist} & set(CJK_FONTS):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install a CJK font (fonts-noto-cjk, see .ci/run)")
+        pytest.skip("no CJK font installed here")
+    figure = tmp_path / "sb.svg"
+    result = checker("verify", "buggy_examples/stray_break.py", "--lang", "zh", "--plot", str(figure))
+    assert result.returncode == 1, result.stderr
+    svg = figure.read_text(encoding="utf-8")
+    for text in ("<!-- 训练损失 -->", "<!-- 你的 -->", "未修复", "<!-- 每个 epoch 只有一个点："):
+        assert text in svg, text
+    assert re.search(r'id="(NotoSans|SourceHan|WenQuanYi)[^"]*CJK|id="NotoSansCJK', svg)  # CJK glyphs, no tofu

@@ -14,12 +14,12 @@ import sys
 
 import pytest
 
-from checker.pristine import is_solution_copy, pristine_source
+from checker.pristine import is_shipped_solution, pristine_source
 from checker.scenario import find, load, load_all
 from checker.selftest import metadata_problems
 from tests.conftest import REPO, run_python
 
-IDS = [s.id for s in load_all()]  # catalogue order, as `checker list` shows them
+IDS = [s.id for s in load_all()]  # catalogue order, as `checker list` shows them: beginner bugs first
 WIDE = {"COLUMNS": "250"}  # rich wraps at 80 columns when it is not on a terminal
 
 
@@ -62,19 +62,24 @@ def test_a_buggy_script_that_drifts_from_its_bug_is_a_selftest_problem(tmp_path)
     assert any("byte for byte" in p and drifted in p for p in problems), problems
 
 
-def test_copies_of_the_solution_are_recognised_whatever_their_layout(tmp_path):
-    scenario = find("zero_grad")
-    solution = scenario.solution_path.read_text(encoding="utf-8")
-    relaid = tmp_path / "zero_grad.py"
-    relaid.write_text("# my fix\n\n" + solution.replace("\n\n\n", "\n\n").replace("):\n", "):  # here\n"))
-    assert is_solution_copy(scenario.solution_path, scenario) and is_solution_copy(relaid, scenario)
-    relaid.write_text(solution + "_ = None\n")
-    assert not is_solution_copy(relaid, scenario) and not is_solution_copy(scenario.buggy_path, scenario)
+def test_only_the_solution_file_itself_is_the_solution_not_a_copy_of_its_code(tmp_path):
+    """Most bugs are one line, so a learner's right fix usually is the solution, byte for byte: it is theirs."""
+    scenario = find("stray_break")
+    mine = tmp_path / "stray_break.py"
+    shutil.copy(scenario.solution_path, mine)
+    assert is_shipped_solution(scenario.solution_path, scenario)
+    assert not is_shipped_solution(mine, scenario) and not is_shipped_solution(scenario.buggy_path, scenario)
 
 
-# verify: two real runs, the solution itself and a student's fix.
+def test_the_catalogue_starts_with_the_visible_bugs_and_ends_with_the_least_visible():
+    assert IDS[0] == "stray_break" and IDS[-1] == "checkpoint"
+    assert [s.order for s in load_all()] == sorted(s.order for s in load_all())
 
-def test_the_solution_passes_but_only_your_own_fix_counts_as_solved(tmp_path, torchdrill_home):
+
+# verify: real runs: the solution file itself, a learner's copy of its code, then a failing run.
+
+def test_the_solution_file_passes_but_only_your_own_file_counts_and_a_failure_clears_the_mark(tmp_path,
+                                                                                             torchdrill_home):
     home = tmp_path / "home"
     home.mkdir()
     cached = torchdrill_home / "reference_results.json"  # the reference accuracy, if this worker computed it
@@ -83,12 +88,12 @@ def test_the_solution_passes_but_only_your_own_fix_counts_as_solved(tmp_path, to
     solution = find("zero_grad").solution_path
     verified = checker("verify", str(solution), "--lang", "en", home=home)
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "This is the reference solution (or a copy of it)" in one_line(verified.stdout)
+    assert "This is the scenario's solution file itself" in one_line(verified.stdout)
     rows = listed(home)
     assert rows["zero_grad"]["solved"] is False and "solution" not in rows["zero_grad"]
 
     mine = tmp_path / "zero_grad.py"
-    mine.write_text(solution.read_text(encoding="utf-8") + "_ = None\n", encoding="utf-8")
+    shutil.copy(solution, mine)  # the fix the last hint spells out is the solution's code, byte for byte
     fixed = checker("verify", str(mine), "--json", home=home)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     verdict = json.loads(fixed.stdout)
@@ -97,6 +102,11 @@ def test_the_solution_passes_but_only_your_own_fix_counts_as_solved(tmp_path, to
     assert rows["zero_grad"]["solved"] is True
     assert rows["zero_grad"]["solution"].endswith(os.path.join("reference", "solutions", "zero_grad.py"))
     assert [i for i, row in rows.items() if "solution" in row] == ["zero_grad"]
+
+    shutil.copy(REPO / "tests" / "fixtures" / "hostile" / "print_pass.py", mine)  # trains nothing: fails fast
+    failed = checker("verify", str(mine), "--json", home=home)
+    assert failed.returncode == 1 and json.loads(failed.stdout)["counts_as_solved"] is False
+    assert listed(home)["zero_grad"]["solved"] is False  # `list` shows where the learner is now
 
 
 # list and next, on saved progress.
@@ -125,6 +135,7 @@ def test_next_names_the_first_unsolved_scenario_and_how_to_start_it(tmp_path):
     assert f"Next: {IDS[0]}: {find(IDS[0]).title.en} (0/13 solved)" in first.stdout
     for command in (f"python {script}", f"checker verify {script}", f"checker hint {IDS[0]}"):
         assert command in first.stdout
+    assert f"checker verify {script} --lang zh" in checker("next", "--lang", "zh", home=tmp_path).stdout
     seed(tmp_path, solved=IDS[:1] + IDS[2:5])
     assert f"Next: {IDS[1]}:" in checker("next", "--lang", "en", home=tmp_path).stdout
     chinese = checker("next", "--lang", "zh", home=tmp_path).stdout
@@ -132,6 +143,7 @@ def test_next_names_the_first_unsolved_scenario_and_how_to_start_it(tmp_path):
     seed(tmp_path, solved=IDS)
     done = checker("next", "--lang", "en", home=tmp_path)
     assert done.returncode == 0 and "All 13 scenarios are solved" in done.stdout
+    assert "checker lint train.py" in done.stdout and "quiz list" in done.stdout  # what to do next
     assert "全部 13 个场景都已完成" in checker("next", "--lang", "zh", home=tmp_path).stdout
 
 
@@ -157,8 +169,10 @@ def edit(course) -> bytes:
 def test_reset_restores_the_script_as_shipped_with_yes_and_clears_its_progress(course, tmp_path):
     home = tmp_path / "home"
     script = course / "buggy_examples" / "zero_grad.py"
+    seed(home, hints={"zero_grad": 3})
     already = checker("reset", "zero_grad", "--lang", "en", home=home, cwd=course)
     assert already.returncode == 0 and "already as shipped" in already.stdout
+    assert listed(home, cwd=course)["zero_grad"]["hints_shown"] == 0  # hints cleared, the file as it was
     edited = edit(course)
     seed(home, solved=["zero_grad", "reshape"], hints={"zero_grad": 3, "reshape": 1})
     refused = checker("reset", "zero_grad", "--lang", "en", home=home, cwd=course)  # stdin is not a terminal

@@ -167,11 +167,6 @@ FOUND_TOO = {
 }
 
 
-@pytest.mark.parametrize("key", sorted(FOUND_TOO))
-def test_the_second_rounds_shapes_are_found(key):
-    assert key.split("-")[0] in codes(FOUND_TOO[key])
-
-
 QUIET_TOO = {
     # a classic torchvision dataset is stored in no particular order: an unshuffled loader is info, not a warning
     "stored-shuffled": "train_set = datasets.FashionMNIST('data', train=True)\n"
@@ -192,11 +187,6 @@ QUIET_TOO = {
 }
 
 
-@pytest.mark.parametrize("key", sorted(QUIET_TOO))
-def test_the_second_rounds_lookalikes_are_quiet(key):
-    assert codes(QUIET_TOO[key]) == []
-
-
 def test_the_layers_of_a_model_defined_beside_decide_the_severity(tmp_path):
     helper = ("def score(model, loader):\n    hits = 0\n    for x, y in loader:\n"
               "        hits += (model(x).argmax(1) == y).sum().item()\n    return hits\n")
@@ -210,3 +200,109 @@ def test_the_layers_of_a_model_defined_beside_decide_the_severity(tmp_path):
     assert codes(helper_named, path=path) == ["TD104", "TD105"]  # Dropout beside: eval mode matters for sure
     (tmp_path / "net.py").unlink()
     assert codes(helper_named, path=path) == ["TD105"]  # nothing says which layers: TD104 only at info
+
+
+# Shapes from the third round of the located corpus: the optimizer of a resume or of a GAN bound to the wrong
+# network, a counter over the configured batch size, loss tensors handed to a summing meter, a validation pass in a
+# top-level epoch loop, dropout named only in a constructor's keywords.
+FOUND_THIRD = {
+    # a resume at top level: the optimizer is rebuilt on the old network, then both states are loaded
+    "TD106-resume": "class Net(nn.Module):\n    pass\n\nnet = Net()\nopt = optim.Adam(net.parameters())\n"
+                    "fresh = Net()\nopt = optim.Adam(net.parameters())\nstate = torch.load(path)\n"
+                    "fresh.load_state_dict(state['net'])\nopt.load_state_dict(state['opt'])\n",
+    # a second optimizer named for the critic, built on the generator the first one already holds
+    "TD106-critic": "def fit(cfg):\n    gen = build_gen(cfg)\n    critic = build_critic(cfg)\n"
+                    "    opt_gen = Adam(gen.parameters())\n    opt_critic = Adam(gen.parameters())\n"
+                    "    for x in loader:\n        opt_critic.zero_grad()\n        critic(x).mean().backward()\n",
+    # a per-sample tally that counts up to the configured batch size in every batch
+    "TD103-range": "BATCH = 32\nfor x, y in loader:\n    pred = net(x).argmax(1)\n    for k in range(BATCH):\n"
+                   "        hits[y[k]] += int(pred[k] == y[k])\n",
+    # losses unpacked beside the one trained, handed to a meter whose update() sums them
+    "TD110-meter": "class Meter:\n    def __init__(self):\n        self.total = 0\n    def update(self, v):\n"
+                   "        self.total += v\n\ndef step(model, x, opt):\n    meter = Meter()\n"
+                   "    loss, aux_loss = model.losses(x)\n    opt.zero_grad()\n    loss.backward()\n    opt.step()\n"
+                   "    meter.update(aux_loss * 10)\n",
+    # a validation pass at top level, inside the epoch loop, after train(False), with grad on
+    "TD105-epoch-loop": "for epoch in range(3):\n    net.train(True)\n    fit(net)\n    net.train(False)\n"
+                        "    for xb, yb in val_loader:\n        score = net(xb)\n",
+    # dropout known only from the model constructor's keywords: eval() is never undone for sure
+    "TD112-keyword": "model = Seq2Seq(vocab, dropout_dec=0.3)\n\ndef evaluate(model, batches):\n    model.eval()\n"
+                     "    for b in batches:\n        out = model(b)\n\nfor epoch in range(3):\n"
+                     "    for b in train_batches:\n        opt.zero_grad()\n        model(b).sum().backward()\n"
+                     "        opt.step()\n    evaluate(model, dev_batches)\n",
+    # an unshuffled loader over a class-sorted folder, its labels fed to the loss
+    "TD115-labels-read": "train_set = datasets.ImageFolder(root, tf)\ntrain_loader = DataLoader(train_set, batch_size=4)\n"
+                         "for x, y in train_loader:\n    opt.zero_grad()\n    crit(net(x), y).backward()\n    opt.step()\n",
+}
+
+
+QUIET_THIRD = {
+    # each network of a GAN with its own optimizer, both built after both networks
+    "gan-own-optimizers": "class G(nn.Module):\n    pass\n\nclass D(nn.Module):\n    pass\n\nnet_g = G()\nnet_d = D()\n"
+                          "opt_g = Adam(net_g.parameters())\nopt_d = Adam(net_d.parameters())\n"
+                          "net_d.load_state_dict(torch.load(p))\nopt_d.load_state_dict(torch.load(q))\n",
+    # two optimizers on one model, the second's name matching only a function the scope calls
+    "optimizer-named-for-a-call": "def run(model, data):\n    opt = Adam(model.parameters())\n"
+                                  "    opt_main = SGD(model.parameters(), lr=0.1)\n    main(data)\n",
+    # distillation: the teacher is created and loaded last, the optimizer rightly holds the student
+    "distill-teacher": "class Net(nn.Module):\n    pass\n\nstudent = Net()\nteacher = Net()\n"
+                       "opt = optim.SGD(student.parameters(), lr=0.1)\nteacher.load_state_dict(torch.load(p))\n",
+    # a clear after the critic's backward(), followed by the generator's own backward() and step()
+    "clear-then-backward": "for x, y in loader:\n    opt_d.zero_grad()\n    crit(disc(x), y).backward()\n"
+                           "    opt_g.zero_grad()\n    crit(gen(x), y).backward()\n    opt_g.step()\n    opt_d.step()\n",
+    # counters over the classes, and over the batch size without reading a batch
+    "range-not-over-a-batch": "BATCH = 32\nfor x, y in loader:\n    for c in range(10):\n        seen[c] += (y == c).sum()\n"
+                              "    for k in range(BATCH):\n        noise.append(torch.randn(4))\n",
+    # a meter given numbers, a meter that keeps only the last value, and plain numbers unpacked from a helper
+    "meters-of-numbers": "class Last:\n    def update(self, v):\n        self.val = v\n\ndef step(model, x, opt):\n"
+                         "    last = Last()\n    loss, aux_loss = model.losses(x)\n    loss.backward()\n    opt.step()\n"
+                         "    last.update(aux_loss)\n    epoch_loss, acc = summary(model)\n    history.append(epoch_loss)\n",
+    # the same loader whose labels the (style) loss never reads: one fixed order is info
+    "labels-discarded": "train_set = datasets.ImageFolder(root, tf)\ntrain_loader = DataLoader(train_set, batch_size=4)\n"
+                        "for i, (x, _) in enumerate(train_loader):\n    opt.zero_grad()\n"
+                        "    mse(vgg(net(x)), vgg(x)).backward()\n    opt.step()\n",
+    # a dropout keyword that turns dropout off says nothing sure about the layers: eval() not undone stays info
+    "dropout-switched-off": "model = Seq2Seq(vocab, use_dropout=False)\n\ndef evaluate(model, batches):\n"
+                            "    model.eval()\n    with torch.no_grad():\n        for b in batches:\n"
+                            "            out = model(b)\n\nfor epoch in range(3):\n    for b in train_batches:\n"
+                            "        opt.zero_grad()\n        model(b).sum().backward()\n        opt.step()\n"
+                            "    evaluate(model, dev_batches)\n",
+}
+
+
+LATER_FOUND = {**FOUND_TOO, **FOUND_THIRD}
+LATER_QUIET = {**QUIET_TOO, **QUIET_THIRD}
+
+
+@pytest.mark.parametrize("key", sorted(LATER_FOUND))
+def test_the_later_rounds_shapes_are_found(key):
+    assert key.split("-")[0] in codes(LATER_FOUND[key])
+
+
+@pytest.mark.parametrize("key", sorted(LATER_QUIET))
+def test_the_later_rounds_lookalikes_are_quiet(key):
+    assert codes(LATER_QUIET[key]) == []
+
+
+def test_softmax_output_trained_with_cross_entropy_beside(tmp_path):
+    model = "class Head(nn.Module):\n    def forward(self, x):\n        return F.softmax(self.fc(x))\n"
+    (tmp_path / "model.py").write_text(model)
+    path = str(tmp_path / "model.py")
+    (tmp_path / "train.py").write_text("crit = nn.L1Loss()\nfor x, y in loader:\n    crit(head(x), y).backward()\n")
+    assert codes(model, path=path) == []  # the sibling trains with another loss
+    (tmp_path / "train.py").write_text("crit = nn.CrossEntropyLoss()\nfor x, y in loader:\n"
+                                       "    crit(head(x), y).backward()\n")
+    assert codes(model, path=path) == ["TD108"]  # trained beside with cross-entropy, the class built elsewhere
+
+
+def test_eval_set_in_a_function_imported_from_a_sibling(tmp_path):
+    script = ("from scoring import embed_all\nnet = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.2))\n\n"
+              "def fit(net, loader, opt):\n    net.train()\n    for i, (x, y) in enumerate(loader):\n"
+              "        opt.zero_grad()\n        crit(net(x), y).backward()\n        opt.step()\n"
+              "        if i % 100 == 0:\n            embed_all(net, dev_loader)\n")
+    path = str(tmp_path / "fit.py")
+    (tmp_path / "fit.py").write_text(script)
+    assert "TD112" not in codes(script, path=path)  # what embed_all() does is not in view
+    (tmp_path / "scoring.py").write_text("def embed_all(net, loader):\n    net.eval()\n"
+                                         "    return [net(x) for x, _ in loader]\n")
+    assert "TD112" in codes(script, path=path)  # it sets eval(), and the rest of the epoch trains in eval mode

@@ -40,3 +40,37 @@ def test_selftest_reports_a_buggy_script_that_already_passes(tmp_path, monkeypat
     assert "the solution is identical to the buggy script" in report["problems"]
     buggy = next(c for c in report["cases"] if c["name"] == "buggy script")
     assert buggy["passed"] is True and buggy["ok"] is False
+
+
+def test_selftest_shows_why_a_case_failed_and_the_end_of_a_crash(tmp_path):
+    """A variant that crashes with a TypeError is 'expected to fail, failed', but for the wrong reason: the
+    instructor sees each failing check's message and the crash's traceback, in text and in JSON, in Chinese too."""
+    from checker.scenario import find
+
+    source = find("stray_break")
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "crashy.py").write_text(source.solution_path.read_text())
+    (tmp_path / "crashy.py").write_text(source.buggy_path.read_text())
+    metadata = source.metadata_path.read_text().replace('id = "stray_break"', 'id = "crashy"')
+    metadata = metadata.split("[[variants]]")[0] + '''
+[[variants]]
+name = "a typo that crashes"
+base = "solution"
+replace = [["def train(", "def train(typo, "]]
+expect = "fail"
+
+[[variants]]
+name = "the solution again"
+base = "solution"
+replace = []
+expect = "pass"
+'''
+    (tmp_path / "crashy.toml").write_text(metadata)
+    env = {"TORCHDRILL_SCENARIOS": str(tmp_path), "COLUMNS": "250"}
+    result = run_python("-m", "checker", "selftest", "crashy", "--json", env=env, timeout=600)
+    (report,) = json.loads(result.stdout)
+    crash = next(c for c in report["cases"] if c["name"] == "variant: a typo that crashes")
+    assert crash["ok"] is True and "TypeError" in crash["messages"]["runs"] and "TypeError" in crash["traceback"]
+    text = run_python("-m", "checker", "selftest", "crashy", "--lang", "zh", env=env, timeout=600)
+    assert "脚本崩溃了（TypeError" in text.stdout and "应当失败" in text.stdout and "个用例" in text.stdout
+    assert "TypeError: train() missing" in text.stdout  # the traceback's tail
