@@ -22,7 +22,16 @@ def _error_rules():
     from reference.data import DataUnavailable
 
     # An input error can quote a script's output (a reference that failed) or a file's name: shown clean.
-    return [((InputError, ScenarioError, DataUnavailable), 2, lambda error, kwargs: clean(str(error)))]
+    return [((InputError, ScenarioError, DataUnavailable), 2, lambda error, kwargs: clean(_worded(error, kwargs)))]
+
+
+
+def _worded(error: BaseException, kwargs: dict) -> str:
+    """The error's message in the command's language, where it has one in both."""
+    from checker.messages import Worded
+    from reference.i18n import detect_lang
+
+    return error.worded(detect_lang(kwargs.get("lang"))) if isinstance(error, Worded) else str(error)
 
 
 exits_cleanly = _exits_cleanly(_error_rules)

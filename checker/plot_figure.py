@@ -17,14 +17,13 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanY
 def check_target(path: Path) -> None:
     """InputError, before any training, for a file type we cannot write or a missing matplotlib."""
     if path.suffix.lower() not in SUFFIXES:
-        raise InputError(f"--plot {path}: write a .png or an .svg file")
+        raise InputError.keyed("plot_suffix", path=str(path))
     if path.parent != Path("") and not path.parent.is_dir():
-        raise InputError(f"--plot {path}: the folder {path.parent} does not exist")
+        raise InputError.keyed("plot_folder", path=str(path), folder=str(path.parent))
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise InputError("--plot needs matplotlib, which is not installed: pip install 'torchdrill[plots]' "
-                         "(or pip install matplotlib)") from None
+        raise InputError.keyed("plot_needs_matplotlib") from None
 
 
 def write_figure(verdict: Verdict, path: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from checker.messages import text
 from checker.scenario import Scenario, ScenarioError, apply_replacements
 
 
@@ -16,18 +17,17 @@ def pristine_source(scenario: Scenario) -> bytes | None:
     return apply_replacements(solution, scenario.bug, where, scenario.solution_path.name).encode("utf-8")
 
 
-def bug_problems(scenario: Scenario) -> list[str]:
+def bug_problems(scenario: Scenario, lang: str = "en") -> list[str]:
     """Selftest's check: a declared `bug` gives the shipped buggy script exactly, so reset can never drift."""
     try:
         rebuilt = pristine_source(scenario)
     except ScenarioError as error:
-        return [str(error)]
+        return [error.worded(lang)]
     if rebuilt is None or rebuilt == scenario.buggy_path.read_bytes():
         return []
     ours, shipped = rebuilt.splitlines(keepends=True), scenario.buggy_path.read_bytes().splitlines(keepends=True)
     line = next((i for i, (a, b) in enumerate(zip(ours, shipped), 1) if a != b), min(len(ours), len(shipped)) + 1)
-    return [f"'bug' applied to the solution does not give {scenario.buggy_path.name} byte for byte (first "
-            f"difference at line {line}): declare the replacements that turn solutions/{scenario.id}.py into it"]
+    return [text("selftest", "bug_drifts", lang, script=scenario.buggy_path.name, line=line, id=scenario.id)]
 
 
 def is_shipped_solution(path: Path, scenario: Scenario) -> bool:

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from checker.limits import Limits
+from checker.messages import Worded
 from checker.rules import BY_NAME as LINTS
 
 SCENARIOS_ENV = "TORCHDRILL_SCENARIOS"  # extra scenario folders, separated by os.pathsep
@@ -24,7 +25,7 @@ KNOWN_LINTS = tuple(LINTS)
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's test visibility
 
 
-class ScenarioError(ValueError):
+class ScenarioError(Worded, ValueError):
     """Metadata that cannot be used; the message names the file and the field and says how to fix it."""
 
 

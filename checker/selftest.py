@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from checker.messages import text
 from checker.pristine import bug_problems
 from checker.scenario import Scenario, ScenarioError, discover, load, variant_source
 from checker.verdict import InputError
@@ -52,33 +53,35 @@ def changed_lines(a: str, b: str) -> int:
     return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
-def metadata_problems(scenario: Scenario) -> list[str]:
-    problems = [f"missing file: {p}" for p in (scenario.buggy_path, scenario.solution_path) if not p.is_file()]
+def metadata_problems(scenario: Scenario, lang: str = "en") -> list[str]:
+    """What keeps the scenario from being proven or shipped, as its author reads it (in `lang`)."""
+    def say(key: str, **values) -> str:
+        return text("selftest", key, lang, **values)
+
+    problems = [say("missing_file", path=p) for p in (scenario.buggy_path, scenario.solution_path) if not p.is_file()]
     if problems:
         return problems
     buggy, solution = (p.read_text(encoding="utf-8") for p in (scenario.buggy_path, scenario.solution_path))
     changed = changed_lines(buggy, solution)
     if changed == 0:
-        problems.append("the solution is identical to the buggy script")
+        problems.append(say("identical"))
     elif changed > scenario.max_diff_lines:
-        problems.append(f"the buggy script and the solution differ by {changed} lines; max_diff_lines is "
-                        f"{scenario.max_diff_lines}")
+        problems.append(say("diff_too_large", changed=changed, limit=scenario.max_diff_lines))
     if not scenario.hints:
-        problems.append("no hints: add at least one [[hints]] entry, from gentle to explicit")
+        problems.append(say("no_hints"))
     if not any(v.expect == "pass" for v in scenario.variants) or not any(v.expect == "fail" for v in scenario.variants):
-        problems.append("declare at least one variant that must pass and one that must fail")
+        problems.append(say("pass_and_fail_variants"))
     for variant in scenario.variants:
         try:
             ast.parse(variant_source(scenario, variant))
         except ScenarioError as error:
-            problems.append(str(error))
+            problems.append(error.worded(lang))
         except SyntaxError as error:
-            problems.append(f"variant {variant.name!r} is not valid Python (line {error.lineno}: {error.msg}); "
-                            "check its replace texts, indentation and newlines included")
-    problems += [f"{field} still holds the scaffold's TODO text" for field, value in _texts(scenario)
+            problems.append(say("variant_not_python", name=repr(variant.name), line=error.lineno, error=error.msg))
+    problems += [say("todo_left", field=field) for field, value in _texts(scenario)
                  if "TODO" in value.en or "TODO" in value.zh]
-    problems += [problem for probe in scenario.custom_probes for problem in custom_probe_problems(probe)]
-    return problems + bug_problems(scenario)
+    problems += [problem for probe in scenario.custom_probes for problem in custom_probe_problems(probe, lang)]
+    return problems + bug_problems(scenario, lang)
 
 
 def _texts(scenario: Scenario):
@@ -86,14 +89,15 @@ def _texts(scenario: Scenario):
     yield from ((f"hints[{i}]", hint) for i, hint in enumerate(scenario.hints))
 
 
-def custom_probe_problems(probe) -> list[str]:
+def custom_probe_problems(probe, lang: str = "en") -> list[str]:
     """A custom probe's file must compile and define check(ctx)."""
     try:
         tree = ast.parse(probe.path.read_text(encoding="utf-8"), filename=str(probe.path))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as error:
-        return [f"custom probe {probe.id!r}: {probe.path} cannot be read as Python: {error}"]
+        return [text("selftest", "probe_unreadable", lang, id=repr(probe.id), path=probe.path, error=error)]
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    return [] if "check" in defined else [f"custom probe {probe.id!r}: {probe.path} defines no check(ctx) function"]
+    return [] if "check" in defined else [text("selftest", "probe_without_check", lang, id=repr(probe.id),
+                                                 path=probe.path)]
 
 
 def cases_of(scenario: Scenario) -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -127,14 +131,14 @@ def run_case(scenario: Scenario, source: str, name: str, expect: str, failing: t
                       messages={c.id: c.message for c in failed}, traceback=verdict.traceback[-TRACEBACK_TAIL:])
 
 
-def load_reports(ids: list[str] | None) -> list[tuple[ScenarioReport, Scenario | None]]:
+def load_reports(ids: list[str] | None, lang: str = "en") -> list[tuple[ScenarioReport, Scenario | None]]:
     """Each scenario's report so far, with its metadata problems; a scenario whose TOML cannot be loaded
     is reported (with the loader's message) instead of stopping the whole selftest."""
     paths = {p.stem: p for p in discover()}
     if ids:
         unknown = [i for i in ids if i not in paths]
         if unknown:
-            raise ScenarioError(f"unknown scenario {unknown[0]!r}; known scenarios: {', '.join(paths)}")
+            raise ScenarioError.keyed("no_such_scenario", id=repr(unknown[0]), known=", ".join(paths))
     loaded = []
     for scenario_id in ids or list(paths):
         try:
@@ -142,7 +146,7 @@ def load_reports(ids: list[str] | None) -> list[tuple[ScenarioReport, Scenario |
         except ScenarioError as error:
             loaded.append((ScenarioReport(scenario_id, [str(error)]), None))
             continue
-        loaded.append((ScenarioReport(scenario.id, metadata_problems(scenario)), scenario))
+        loaded.append((ScenarioReport(scenario.id, metadata_problems(scenario, lang)), scenario))
     return loaded
 
 
@@ -152,9 +156,9 @@ def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
     """Prove the scenarios, running `jobs` cases at a time (each in its own sandbox, as verify runs them)."""
     from checker.pool import run_all
 
-    loaded = load_reports(ids)
+    loaded = load_reports(ids, lang)
     tasks = [(report, scenario, case) for report, scenario in loaded if scenario is not None
-             and not any(p.startswith("missing file") for p in report.problems) for case in cases_of(scenario)]
+             and scenario.buggy_path.is_file() and scenario.solution_path.is_file() for case in cases_of(scenario)]
     if on_total:
         on_total(len(tasks))
 

@@ -88,7 +88,7 @@ def trace(path: Path, argv: list[str] = (), max_steps: int = 200, timeout_s: flo
     from checker.sandbox import FRESH_PROCESS, _remove, _spawn_and_wait
 
     if max_steps < 1:
-        raise InputError("--max-steps must be at least 1")
+        raise InputError.keyed("max_steps")
     from checker import isolation
 
     launcher = launcher or FRESH_PROCESS
@@ -111,10 +111,10 @@ def prepare(path: Path, argv: list[str], max_steps: int, max_eval_batches: int, 
     from reference import data as mnist
 
     if not path.is_file():
-        raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+        raise InputError.keyed("not_a_file" if path.exists() else "no_such_file", path=str(path))
     for folder in data_dirs:
         if not folder.is_dir():
-            raise InputError(f"--data {folder}: no such folder")
+            raise InputError.keyed("no_such_folder", option="--data", path=str(folder))
     script_dir = path.resolve().parent
     read_only = [str(d.resolve()) for d in data_dirs]
     sandbox = _sandbox_outside([script_dir, *(Path(p) for p in read_only)])
@@ -128,7 +128,8 @@ def prepare(path: Path, argv: list[str], max_steps: int, max_eval_batches: int, 
         if path.suffix == ".ipynb":
             source = read(path)
             if not source.text.strip():
-                raise InputError(f"{path}: {source.problems[0][2] if source.problems else 'no code cells'}")
+                raise InputError.keyed("notebook_unreadable", path=str(path), problem=source.problems[0][2]) \
+                    if source.problems else InputError.keyed("no_code_cells", path=str(path))
             script = work / f"{path.stem}.notebook.py"
             views = [(target, view) for target, view in views if view != str(script)]
             links = [(target, link) for target, link in links if link != str(script)]
@@ -164,8 +165,8 @@ def _views(script_dir: Path, fs: Path, work: Path) -> tuple[list[tuple[str, str]
     (target, where), which leads only to what the sandbox shows anyway."""
     entries = os.listdir(script_dir)
     if len(entries) > MAX_ENTRIES:
-        raise InputError(f"{script_dir} holds {len(entries):,} entries; trace mirrors at most {MAX_ENTRIES:,}: "
-                         "move the script into a smaller folder")
+        raise InputError.keyed("too_many_entries", folder=str(script_dir), count=f"{len(entries):,}",
+                               limit=f"{MAX_ENTRIES:,}")
     views, links = [], []
     for name in sorted(entries):
         entry = script_dir / name
@@ -193,7 +194,7 @@ def _sandbox_outside(bound: list[Path]) -> Path:
         if not any(_inside(candidate, folder) for folder in bound):
             return candidate
         candidate.rmdir()
-    raise InputError(f"{bound[0]} holds every temporary folder this machine offers; move the script elsewhere")
+    raise InputError.keyed("no_temporary_folder", folder=str(bound[0]))
 
 
 def _embedded_mnist(sandbox: Path, mnist) -> Path:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from checker.messages import Worded
 
-class InputError(ValueError):
+
+class InputError(Worded, ValueError):
     """A usage or input problem (exit code 2): the message says what is wrong and what to do."""
 
 

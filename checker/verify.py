@@ -79,7 +79,7 @@ def with_curves(verdict: Verdict, run, reference_curves: dict | None) -> Verdict
 
 def resolve_device(device: str) -> str:
     if device not in ("cpu", "cuda", "auto"):
-        raise InputError(f"unknown device {device!r}: choose cpu, cuda or auto")
+        raise InputError.keyed("unknown_device", device=repr(device))
     if device == "cpu":
         return "cpu"
     import torch
@@ -87,7 +87,7 @@ def resolve_device(device: str) -> str:
     if torch.cuda.is_available():
         return "cuda"
     if device == "cuda":
-        raise InputError("--device cuda was asked for, but this machine has no CUDA GPU; use --device cpu or auto")
+        raise InputError.keyed("no_cuda")
     return "cpu"
 
 

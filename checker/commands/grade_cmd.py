@@ -59,8 +59,7 @@ def command(submissions, scenario_id, jobs, json_out, csv_out, gradescope_out, r
     scenario = find(scenario_id, detect_lang(lang))
     entries = find_entries(submissions, scenario.id)
     if gradescope_out is not None and gradescope_out.suffix == ".json" and len(entries) > 1:
-        raise InputError(f"--gradescope {gradescope_out}: a results.json holds one submission; give a folder, "
-                         "and each student's results.json is written inside it")
+        raise InputError.keyed("gradescope_one", path=str(gradescope_out))
     if report_out is not None:
         _check_writable(report_out, "--report")
     _, reference_curves = ensure_reference(scenario, timeout)
@@ -121,17 +120,17 @@ def _check_writable(path: Path, option: str) -> None:
     from checker.verdict import InputError
 
     if path.is_dir():
-        raise InputError(f"{option} {path}: is a folder; give the file to write, such as {path / 'class.html'}")
+        raise InputError.keyed("output_is_folder", option=option, path=str(path), example=str(path / "class.html"))
     above = next((p for p in path.parents if p.exists()), None)
     if above is not None and not above.is_dir():
-        raise InputError(f"{option} {path}: {above} is a file, not a folder")
+        raise InputError.keyed("output_parent_is_file", option=option, path=str(path), above=str(above))
     probe = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
-        raise InputError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
+        raise InputError.keyed("cannot_write", option=option, path=str(path), why=error.strerror or str(error)) from None
 
 
 def _write_report(grades, scenario, path: Path, lang: str, reference_curves: dict | None) -> None:
@@ -141,5 +140,5 @@ def _write_report(grades, scenario, path: Path, lang: str, reference_curves: dic
     try:
         write_report(grades, scenario, path, lang, reference_curves)
     except OSError as error:
-        raise InputError(f"--report {path}: cannot write it ({error.strerror or error})") from None
+        raise InputError.keyed("cannot_write", option="--report", path=str(path), why=error.strerror or str(error)) from None
     click.echo(f"Report: {path}", err=True)

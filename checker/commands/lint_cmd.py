@@ -64,7 +64,7 @@ def command(paths, fmt, select, ignore, severity, config_file, explain, list_rul
         selection = config.selection(config.split_codes(select), config.split_codes(ignore), severity, pyproject)
         findings, files = lint_paths(list(paths), selection, lang)
     except (config.ConfigError, SourceError) as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(error.worded(lang) if isinstance(error, SourceError) else str(error)) from None
     click.echo(render(findings, fmt, files, lang, _version()), nl=False)
     if fmt == "text":
         click.echo(_summary(findings, files, lang), err=True)

@@ -72,7 +72,7 @@ def print_reports(console, reports, lang: str = "en") -> None:
             extra = (text("selftest", "missing", lang, checks=", ".join(case.missing_failures))
                      if case.missing_failures else "")
             expected = text("selftest", f"expected_{case.expect}", lang)
-            console.print(f"   {ok} {escape(case.name)}: {expected}, {got}{extra} [dim]{case.duration_s:.1f} s[/]")
+            console.print(f"   {ok} {escape(_case_name(case.name, lang))}: {expected}, {got}{extra} [dim]{case.duration_s:.1f} s[/]")
             for check, message in case.messages.items():
                 console.print(f"      [dim]{escape(check)}:[/] {escape(message)}")
             if case.traceback:
@@ -80,3 +80,13 @@ def print_reports(console, reports, lang: str = "en") -> None:
     total = sum(len(r.cases) for r in reports)
     wrong = sum(1 for r in reports for c in r.cases if not c.ok)
     console.print(text("selftest", "summary", lang, scenarios=len(reports), cases=total, wrong=wrong))
+
+
+def _case_name(name: str, lang: str) -> str:
+    """A case as a person reads it; the JSON keeps the English names (a variant's name is its author's)."""
+    from checker.messages import text
+
+    if name in ("buggy script", "solution"):
+        return text("selftest", name.replace(" ", "_"), lang)
+    return text("selftest", "variant", lang, name=name.removeprefix("variant: ")) if name.startswith("variant: ") \
+        else name

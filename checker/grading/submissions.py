@@ -27,15 +27,15 @@ def find_entries(root: Path, scenario_id: str) -> list[Entry]:
     """Every submission under `root` (a folder of submissions), or `root` itself when it is one file. Each gets
     an entry, with its problem where it cannot be graded; nothing in a student's folder stops the others."""
     if not root.exists():
-        raise InputError(f"{root}: no such file or folder")
+        raise InputError.keyed("no_such_path", path=str(root))
     if root.is_file():
         return [entry_for(root, shown_name(root.stem), scenario_id)]
     try:
         children = sorted(c for c in root.iterdir() if not c.name.startswith((".", "__")))
     except OSError as error:
-        raise InputError(f"{root}: cannot list this folder ({error.strerror or error})") from None
+        raise InputError.keyed("cannot_list", path=str(root), why=error.strerror or str(error)) from None
     if not children:
-        raise InputError(f"{root}: no submissions in this folder (expected one file or one folder per student)")
+        raise InputError.keyed("no_submissions", path=str(root))
     return [entry_for(child, name, scenario_id) for child, name in zip(children, _student_names(children))]
 
 

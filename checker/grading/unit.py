@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if not Path(args.submission).exists():
-            raise InputError(f"{args.submission}: no such file or folder")
+            raise InputError.keyed("no_such_path", path=args.submission)
         grade = grade_submission(args.submission, args.scenario, args.student, args.lang, args.timeout)
     except (InputError, ScenarioError) as error:  # an unknown scenario, no submission, a reference that fails
         print(f"error: {error}", file=sys.stderr)

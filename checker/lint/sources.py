@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker.messages import Worded
+
 SKIPPED_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "__pycache__", "node_modules", ".ipynb_checkpoints",
                 "build", "dist", "site-packages", ".tox", ".nox", ".mypy_cache", ".pytest_cache"}
 # Cell magics whose body is still Python; any other (%%bash, %%writefile, ...) makes the cell not Python.
@@ -21,7 +23,7 @@ HELP = re.compile(r"^[\w.]+\?{1,2}$")  # `obj?` and `obj??`: IPython's help
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit", "debug"}
 
 
-class SourceError(ValueError):
+class SourceError(Worded, ValueError):
     """A path that cannot be linted at all (missing): a usage error."""
 
 
@@ -51,7 +53,7 @@ def collect(paths: list[str]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise SourceError(f"{raw}: no such file or folder")
+            raise SourceError.keyed("no_such_path", path=str(raw))
     unique = []
     for path in found:
         if path not in unique:

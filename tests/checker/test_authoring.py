@@ -58,7 +58,10 @@ def test_the_guides_walk_through_adds_a_scenario_that_selftest_proves(tmp_path):
     assert by_name["solution"]["passed"] is True
     assert len(report["cases"]) == 4
 
-    verdict = checker("verify", str(buggy), "--json", cwd=tmp_path, folder=course)
+    copy = tmp_path / "try" / "no_step.py"  # step 8: a student's copy, so that the buggy script stays as shipped
+    copy.parent.mkdir()
+    copy.write_bytes(buggy.read_bytes())
+    verdict = checker("verify", "try/no_step.py", "--json", cwd=tmp_path, folder=course)
     steps = next(c for c in json.loads(verdict.stdout)["checks"] if c["id"] == "steps_taken")
     assert steps["passed"] is False and "optimizer steps for" in steps["message"]
 

@@ -13,8 +13,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
-
 from checker import isolation
 from checker.limits import Limits
 from tests.conftest import REPO
