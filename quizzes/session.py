@@ -91,6 +91,29 @@ def _print_notice(console, bank: Bank, questions: list[Question], notice: str, l
               "solved": len(progress.solved_ids(bank)), "id": first.id if first else "",
               "n": bank.questions.index(first) + 1 if first else 0}
     console.print(f"[cyan]{escape(text('ui', notice, lang, **values))}[/]")
+    if notice == "all_solved":
+        console.print(f"[cyan]{escape(what_next(bank, lang))}[/]")
+
+
+def what_next(bank: Bank, lang: str) -> str:
+    """Once `bank` is solved: the next bank (in `quiz list`'s order) with questions left, else the scripts."""
+    from quizzes.schema import BankError, discover, load
+
+    later = []
+    for path in discover(bank.path.parent).values():
+        try:
+            other = load(path)
+        except BankError:
+            continue
+        if other.id != bank.id and len(progress.solved_ids(other)) < len(other.questions):
+            later.append(other)
+    later.sort(key=lambda other: (other.position, other.id))
+    after = [other for other in later if (other.position, other.id) > (bank.position, bank.id)]
+    following = (after or later)[:1]
+    flag = " --lang zh" if lang == "zh" else ""
+    if following:
+        return text("ui", "next_bank", lang, bank=following[0].id, title=following[0].title.get(lang), flag=flag)
+    return text("ui", "every_bank_solved", lang, flag=flag)
 
 
 def _print_summary(console, bank: Bank, outcomes: list[Outcome], lang: str) -> None:
@@ -100,8 +123,10 @@ def _print_summary(console, bank: Bank, outcomes: list[Outcome], lang: str) -> N
         console.print(f"[bold]{render.score_line(result, lang)}[/]")
     else:
         console.print(f"[bold]{escape(text('ui', 'nothing_answered', lang))}[/]")
-    console.print(escape(text("ui", "bank_progress", lang, bank=bank.id, solved=len(progress.solved_ids(bank)),
-                              total=len(bank.questions))))
+    solved = len(progress.solved_ids(bank))
+    console.print(escape(text("ui", "bank_progress", lang, bank=bank.id, solved=solved, total=len(bank.questions))))
+    if solved == len(bank.questions):
+        console.print(f"[cyan]{escape(what_next(bank, lang))}[/]")
     console.print(f"[dim]{text('ui', 'saved', lang, path=progress.progress_path())}[/]")
 
 

@@ -85,6 +85,25 @@ def test_run_resumes_at_the_first_unsolved_question_restart_starts_over_review_a
     assert nothing.returncode == 0 and "Nothing to review in tensors" in nothing.stdout
 
 
+def test_a_solved_bank_says_what_to_do_next_and_the_last_one_points_to_the_scripts(banks, tmp_path):
+    ordered = sorted(banks.values(), key=lambda bank: (bank.position, bank.id))
+    first, second = ordered[0], ordered[1]
+
+    def solve(*chosen):
+        progress_file(tmp_path).parent.mkdir(parents=True, exist_ok=True)
+        entries = {b.id: {"questions": {q.id: {"solved": True, "last": "correct"} for q in b.questions}}
+                   for b in chosen}
+        progress_file(tmp_path).write_text(json.dumps({"banks": entries}), encoding="utf-8")
+
+    solve(first)
+    done = run(tmp_path, "run", first.id, typed=[])
+    assert done.returncode == 0 and f"Next: `quiz run {second.id}` ({second.title.en})." in done.stdout, done.stdout
+    solve(*ordered)
+    done = quiz("run", ordered[-1].id, "--lang", "zh", input="\n",
+                env={"TORCHDRILL_HOME": str(tmp_path), "COLUMNS": "200"})
+    assert "所有题库都已答对" in done.stdout and "`checker next --lang zh`" in done.stdout, done.stdout
+
+
 def test_quitting_at_once_records_nothing_and_never_overwrites_a_better_score(tmp_path):
     best = {"score": 15, "asked": 17, "max_score": 17, "finished": True, "at": "2026-11-01T10:00:00"}
     seed_progress(tmp_path, "tensors", best_run=best)
