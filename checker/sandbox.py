@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker import isolation, monitor, report_schema
+from checker import isolation, ledger, monitor, report_schema
 from checker.child.reaper import kill_process_tree
 from checker.child.wipe import remove_tree
 from checker.child.wire import REPORT_KINDS, ReportTampered, read_report
@@ -187,6 +187,7 @@ class FreshProcess:
         drop = {} if contained or identity is None else isolation.popen_identity(identity)
         child = FreshChild(argv, cwd=sandbox, env=env, stdin=subprocess.PIPE, stdout=out_w, stderr=out_w,
                            pass_fds=(report_w,), start_new_session=True, **drop)
+        ledger.record("torch_process", kind="fresh child")
         limits.apply_to(child.pid)  # before the spec is written: the harness waits for it, so nothing runs unlimited
         self.started = [c for c in self.started if c.poll() is None] + [child]
         try:
@@ -243,6 +244,8 @@ def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher, kinds=R
         raise WorkerLost("the warm worker running this child died")
     result.wall_s = time.perf_counter() - started
     result.isolation = launcher.isolation
+    ledger.record("run", child=spec.get("child_module", HARNESS).rsplit(".", 1)[-1], launcher=type(launcher).__name__,
+                  seconds=round(result.wall_s, 3))
     return result
 
 

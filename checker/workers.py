@@ -13,7 +13,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from checker import isolation
+from checker import isolation, ledger
 from checker.child.reaper import descendants, kill_process_tree
 from checker.child.wire import Channel, ConnectionGone
 from checker.limits import Limits
@@ -104,6 +104,7 @@ class WarmWorker:
         finally:
             theirs.close()
         self._channel = Channel(ours)
+        ledger.record("torch_process", kind="warm worker")
         try:
             ready, _ = self._channel.receive(timeout=START_TIMEOUT_S)
         except (TimeoutError, ConnectionGone) as error:

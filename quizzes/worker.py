@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from checker import ledger
 from checker.child.wipe import remove_tree
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)  # so the worker finds `quizzes`, installed or not
@@ -47,6 +48,7 @@ class Worker:
         argv, options = self._launch(Path(self._folder))
         self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                          start_new_session=True, **options)
+        ledger.record("torch_process", kind="quiz worker")
         self._ready, self._buffer = False, b""
 
     def _launch(self, folder: Path) -> tuple[list[str], dict]:

@@ -1,6 +1,7 @@
 """Shared fixtures: every test run gets its own TORCHDRILL_HOME, so no test reads a developer's cache."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,26 @@ from reference.threads import quiet_this_process
 quiet_this_process()  # before any test imports torch: tests run beside other torch processes
 
 REPO = Path(__file__).resolve().parent.parent
+TIMES_ENV = "TORCHDRILL_TEST_TIMES"  # a file: each test's worker, start and duration, for bench/bench_tests.py
+
+
+def pytest_runtest_logreport(report):
+    """Record where and when each test phase ran (in the process that ran it: an xdist worker, or the only one)."""
+    path = os.environ.get(TIMES_ENV)
+    if not path or (os.environ.get("PYTEST_XDIST_WORKER") is None and _xdist_controller):
+        return
+    line = json.dumps({"test": report.nodeid, "when": report.when, "worker": os.environ.get("PYTEST_XDIST_WORKER",
+                       "main"), "start": report.start, "stop": report.stop, "outcome": report.outcome})
+    with open(path, "a", encoding="utf-8") as times:
+        times.write(line + "\n")
+
+
+_xdist_controller = False
+
+
+def pytest_configure(config):
+    global _xdist_controller
+    _xdist_controller = not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", 0))
 
 
 @pytest.fixture(scope="session", autouse=True)
