@@ -31,10 +31,66 @@ def pytest_runtest_logreport(report):
 
 _xdist_controller = False
 
+# How the tests share the cores (pytest-xdist): the tests of most files run one after another on one worker, as
+# --dist loadfile runs them (test_hostile.py's fixtures look at the whole machine; some files build an expensive
+# module fixture; test_selftest.py and the grading tests run two jobs at once of their own). The files in SPREAD
+# hold independent, single-process tests: each of their tests goes to whichever worker is free. Work is handed out
+# costliest first (seconds per test, as bench/bench_tests.py measured them), so that no long file starts last and
+# leaves one core idle at the end. (xdist's own --dist loadgroup would say this with marks, but it silently stops
+# grouping on pytest 9.2: pytest-dev/pytest-xdist#1386.)
+SPREAD = {"test_trace_catalogue.py", "test_every_fix_counts.py", "test_learner_loop.py", "test_curves.py",
+          "test_trace.py", "test_cli.py", "test_untrusted_input.py", "test_progress_cli.py",
+          "test_chinese_everywhere.py", "test_init.py"}
+SECONDS_PER_TEST = {"test_selftest.py": 80.0, "test_hostile.py": 5.5, "test_trace_catalogue.py": 5.4,
+                    "test_learner_loop.py": 10.0, "test_grading.py": 15.0, "test_workers.py": 20.0,
+                    "test_trace.py": 5.3, "test_untrusted_input.py": 4.2, "test_validate.py": 10.0,
+                    "test_curves.py": 1.4, "test_cli.py": 6.0, "test_authoring.py": 4.0, "test_progress_cli.py": 2.4,
+                    "test_every_fix_counts.py": 4.0, "test_chinese_everywhere.py": 4.0, "test_host_safety.py": 4.0,
+                    "test_grading_boundary.py": 5.0, "test_isolation.py": 3.3, "test_data.py": 1.7,
+                    "test_train.py": 2.5, "test_init.py": 6.0}
+
+
+def work_unit(nodeid: str) -> str:
+    """What one worker runs as a whole: a test of a SPREAD file alone, else every test of its file."""
+    path = nodeid.split("::", 1)[0]
+    return nodeid if Path(path).name in SPREAD else path
+
+
+class CostliestFirst:
+    """A pytest-xdist plugin: --dist loadfile with work_unit's units, handed out in collection order (which
+    pytest_collection_modifyitems sorts)."""
+
+    @staticmethod
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getvalue("dist") != "loadfile":
+            return None
+        from xdist.scheduler import LoadScopeScheduling
+
+        class Scheduling(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return work_unit(nodeid)
+
+        config.option.loadscopereorder = False  # keep our order, not "most tests first"
+        return Scheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Order the work units costliest first (see SPREAD), each file's own tests in their own order."""
+    cost: dict[str, float] = {}
+    for item in items:
+        unit = work_unit(item.nodeid)
+        cost[unit] = cost.get(unit, 0.0) + SECONDS_PER_TEST.get(item.path.name, 0.5)
+    position = {item.nodeid: index for index, item in enumerate(items)}
+    items.sort(key=lambda item: (-cost[work_unit(item.nodeid)], work_unit(item.nodeid), position[item.nodeid]))
+
 
 def pytest_configure(config):
     global _xdist_controller
     _xdist_controller = not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", 0))
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(CostliestFirst())
+
 
 
 @pytest.fixture(scope="session", autouse=True)

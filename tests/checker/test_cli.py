@@ -80,7 +80,7 @@ def test_watch_verifies_again_after_a_save(tmp_path):
                                text=True, stdin=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline and not (tmp_path / "saved").exists():
-        time.sleep(1)
+        time.sleep(0.2)
         if watcher.poll() is not None:
             break
         if _first_verdict_done(watcher):
