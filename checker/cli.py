@@ -52,6 +52,7 @@ def main():
     """Check your fix of a buggy PyTorch training script.
 
     \b
+    checker init                              your own copies of the exercises (installed with pip: start here)
     checker list                              the scenarios and your progress
     checker next                              the first scenario you have not solved, and how to start
     checker verify buggy_examples/resume.py   is the bug gone, and is accuracy back?

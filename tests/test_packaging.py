@@ -2,9 +2,11 @@
 templates of `checker new`."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import REPO
 
@@ -29,7 +31,8 @@ print('wheel ok', len(train), len(test), len(scenarios), 'scenarios', len(banks)
 """
 
 
-def test_wheel_installs_with_its_data_files(tmp_path):
+def install_wheel(tmp_path) -> Path:
+    """Build the wheel and install it, without its dependencies, into a folder laid out as pip's site-packages."""
     wheels = tmp_path / "wheels"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
@@ -37,12 +40,17 @@ def test_wheel_installs_with_its_data_files(tmp_path):
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("torchdrill-*.whl")
-    target = tmp_path / "installed"
+    target = tmp_path / "lib" / "site-packages"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
         capture_output=True, text=True, timeout=300,
     )
     assert install.returncode == 0, install.stderr
+    return target
+
+
+def test_wheel_installs_with_its_data_files(tmp_path):
+    target = install_wheel(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(target), "TORCHDRILL_HOME": str(tmp_path / "home")}
     # Run from an empty folder so the repository's own packages cannot be imported instead.
     result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, env=env, cwd=tmp_path,
@@ -51,3 +59,35 @@ def test_wheel_installs_with_its_data_files(tmp_path):
     scenarios = len(list((REPO / "buggy_examples").glob("*.toml")))
     banks = len(list((REPO / "quizzes" / "banks").glob("*.toml")))
     assert f"wheel ok 10000 2000 {scenarios} scenarios {banks} banks" in result.stdout
+
+
+def test_a_learner_with_only_the_wheel_works_in_an_exercise_folder_of_their_own(tmp_path):
+    """From an empty folder: next says to make the exercises one's own first; init, next, verify wrong then right,
+    and list shows the scenario solved; the installed package's files are never written."""
+    target = install_wheel(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(target), "TORCHDRILL_HOME": str(tmp_path / "home")}
+    learner = tmp_path / "learner"
+    learner.mkdir()
+
+    def checker(*args, cwd=learner):
+        return subprocess.run([sys.executable, "-m", "checker", *args, "--lang", "en"], capture_output=True,
+                              text=True, env=env, cwd=cwd, timeout=600, stdin=subprocess.DEVNULL)
+
+    shipped = target / "buggy_examples" / "stray_break.py"
+    before = shipped.read_bytes()
+    first = checker("next")
+    assert "checker init && cd torchdrill-exercises" in first.stdout and "site-packages" not in first.stdout, first
+    assert checker("init").returncode == 0
+    folder = learner / "torchdrill-exercises"
+    assert "checker verify buggy_examples/stray_break.py" in checker("next", cwd=folder).stdout
+    assert checker("verify", "buggy_examples/stray_break.py", cwd=folder).returncode == 1
+    script = folder / "buggy_examples" / "stray_break.py"
+    script.write_text("".join(line for line in script.read_text().splitlines(keepends=True)
+                              if line.strip() != "break"))  # the fix the last hint spells out
+    fixed = checker("verify", "buggy_examples/stray_break.py", cwd=folder)
+    assert fixed.returncode == 0, fixed.stdout[-2000:] + fixed.stderr[-2000:]
+    listing = subprocess.run([sys.executable, "-m", "checker", "list", "--json"], capture_output=True, text=True,
+                             env=env, cwd=folder, timeout=120)
+    rows = {row["id"]: row for row in json.loads(listing.stdout)}
+    assert rows["stray_break"]["solved"] and rows["stray_break"]["buggy"] == "buggy_examples/stray_break.py"
+    assert shipped.read_bytes() == before

@@ -10,15 +10,16 @@ from checker.cli import exits_cleanly, lang_option, shown_path
 
 def catalogue(lang: str) -> list[dict]:
     """Each scenario in catalogue order with your progress; its solution's path only once you have solved it."""
-    from checker import progress
+    from checker import exercises, progress
     from checker.scenario import load_all
 
-    rows = []
+    rows, root = [], exercises.find_root()
     for scenario in load_all():
         done = progress.summary(scenario.id)
         shown = {"solution": shown_path(scenario.solution_path)} if done["solved"] else {}
-        rows.append({"id": scenario.id, "title": scenario.title.get(lang), "buggy": shown_path(scenario.buggy_path),
-                     **shown, **done})
+        rows.append({"id": scenario.id, "title": scenario.title.get(lang),
+                     "buggy": shown_path(exercises.learner_script(scenario, root)),
+                     "needs_init": root is None and exercises.needs_init(scenario), **shown, **done})
     return rows
 
 

@@ -14,6 +14,7 @@ from checker.cli import exits_cleanly, lang_option
 def command(lang):
     """The first scenario you have not solved, in `checker list`'s order (beginner bugs first), and the commands to
     work on it; once every one is solved, what to do next."""
+    from checker import exercises
     from checker.commands.list_cmd import catalogue
     from rich.cells import cell_len
 
@@ -30,6 +31,9 @@ def command(lang):
     script = shlex.quote(row["buggy"])
     click.echo(text("next", "scenario", lang, id=row["id"], title=row["title"], solved=solved, total=len(rows)))
     same_lang = " --lang zh" if lang == "zh" else ""  # the commands it suggests answer in the language it speaks
+    if row["needs_init"]:  # installed with pip: the scripts live in the package, which is nobody's to edit
+        click.echo(text("next", "init_first", lang, folder=exercises.DEFAULT_FOLDER, flag=same_lang))
+        script = f"{exercises.SCRIPTS}/{row['id']}.py"
     steps = [(text("next", step, lang), command_line) for step, command_line in (
         ("run", f"python {script}"), ("verify", f"checker verify {script}{same_lang}"),
         ("hint", f"checker hint {row['id']}{same_lang}"))]

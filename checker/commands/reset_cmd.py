@@ -16,7 +16,7 @@ from checker.cli import exits_cleanly, lang_option, shown_path
 def command(scenario_id, yes, lang):
     """Restore a scenario's buggy script to its content as shipped, and forget the scenario's progress
     (solved, hints shown). Your changes to the script are lost, so it asks first; --yes skips the question."""
-    from checker import progress
+    from checker import exercises, progress
     from checker.messages import text
     from checker.pristine import pristine_source
     from checker.scenario import find
@@ -25,13 +25,16 @@ def command(scenario_id, yes, lang):
 
     lang = detect_lang(lang)
     scenario = find(scenario_id, lang)
-    path = shown_path(scenario.buggy_path)
+    target = exercises.learner_script(scenario)  # your copy, in an exercise folder; else the clone's own script
+    if target == scenario.buggy_path and exercises.needs_init(scenario):
+        raise InputError(text("reset", "installed", lang, id=scenario.id, folder=exercises.DEFAULT_FOLDER))
+    path = shown_path(target)
     pristine = pristine_source(scenario)
     if pristine is None:
         metadata = shown_path(scenario.metadata_path)
         raise InputError(text("reset", "no_pristine", lang, id=scenario.id, metadata=metadata))
     try:
-        current = scenario.buggy_path.read_bytes()
+        current = target.read_bytes()
     except OSError:
         current = None  # deleted: reset brings it back
     if current == pristine:
@@ -45,7 +48,8 @@ def command(scenario_id, yes, lang):
             click.echo(text("reset", "kept", lang, path=path))
             sys.exit(1)
     try:
-        scenario.buggy_path.write_bytes(pristine)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pristine)
     except OSError as error:
         raise InputError(text("reset", "cannot_write", lang, path=path, detail=error.strerror or error)) from None
     progress.forget(scenario.id)
