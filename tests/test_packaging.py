@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -31,6 +32,21 @@ print('wheel ok', len(train), len(test), len(scenarios), 'scenarios', len(banks)
 """
 
 
+PACKAGES = ("checker", "quizzes", "reference", "buggy_examples")  # the import names the wheel installs
+
+
+def check_file_list(wheel: Path) -> None:
+    """Every file of the four packages in the repository (scenarios, solutions, banks, templates, messages, the
+    MNIST subset and the held-out images) is in the wheel, and nothing else is: no test, benchmark or tool."""
+    with zipfile.ZipFile(wheel) as archive:
+        inside = {name for name in archive.namelist() if not name.startswith("torchdrill-")}
+    ours = {str(path.relative_to(REPO)) for package in PACKAGES for path in (REPO / package).rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc")}
+    assert ours - inside == set(), f"missing from the wheel: {sorted(ours - inside)[:10]}"
+    assert inside - ours == set(), f"in the wheel but not ours: {sorted(inside - ours)[:10]}"
+    assert {name.split("/")[0] for name in inside} == set(PACKAGES)
+
+
 def install_wheel(tmp_path) -> Path:
     """Build the wheel and install it, without its dependencies, into a folder laid out as pip's site-packages."""
     wheels = tmp_path / "wheels"
@@ -40,6 +56,7 @@ def install_wheel(tmp_path) -> Path:
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("torchdrill-*.whl")
+    check_file_list(wheel)
     target = tmp_path / "lib" / "site-packages"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
