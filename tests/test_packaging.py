@@ -108,3 +108,25 @@ def test_a_learner_with_only_the_wheel_works_in_an_exercise_folder_of_their_own(
     rows = {row["id"]: row for row in json.loads(listing.stdout)}
     assert rows["stray_break"]["solved"] and rows["stray_break"]["buggy"] == "buggy_examples/stray_break.py"
     assert shipped.read_bytes() == before
+
+
+def test_lint_and_graded_quiz_answers_run_from_the_wheel(tmp_path):
+    """The instructor's and practitioner's paths from an empty folder, with only the wheel: lint a script, and grade
+    an answers file (behind the OS boundary where bubblewrap runs, else with --allow-weak-isolation)."""
+    from checker import isolation
+
+    target = install_wheel(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(target), "TORCHDRILL_HOME": str(tmp_path / "home")}
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "train.py").write_text((target / "buggy_examples" / "zero_grad.py").read_text())
+    linted = subprocess.run([sys.executable, "-m", "checker", "lint", "train.py"], capture_output=True, text=True,
+                            env=env, cwd=work, timeout=120)
+    assert linted.returncode == 1 and "TD101" in linted.stdout, linted.stdout + linted.stderr
+    (work / "answers.toml").write_text('from_list = "t = torch.tensor(data)"\n', encoding="utf-8")
+    weak = [] if isolation.mode() == isolation.BUBBLEWRAP else ["--allow-weak-isolation"]
+    graded = subprocess.run([sys.executable, "-m", "quizzes", "run", "tensors", "--answers", "answers.toml", "--json",
+                             *weak], capture_output=True, text=True, env=env, cwd=work, timeout=300)
+    assert graded.returncode == 0, graded.stderr[-2000:]
+    report = json.loads(graded.stdout)
+    assert {q["id"]: q["correct"] for q in report["questions"]}["from_list"] is True and report["score"] == 1
