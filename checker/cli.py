@@ -25,7 +25,6 @@ def _error_rules():
     return [((InputError, ScenarioError, DataUnavailable), 2, lambda error, kwargs: clean(_worded(error, kwargs)))]
 
 
-
 def _worded(error: BaseException, kwargs: dict) -> str:
     """The error's message in the command's language, where it has one in both."""
     from checker.messages import Worded
