@@ -64,6 +64,8 @@ COMMANDS = {
         made, checker_zh("selftest", "demo_bug", cwd=tmp, env=env),
         checker_zh("new", "Bad-Id", "--dir", str(tmp / "course"), cwd=tmp),
         checker_zh("selftest", "no_such_scenario")])(*course(tmp)),
+    "init": lambda tmp: [checker_zh("init", str(tmp / "ex"), cwd=tmp), checker_zh("init", str(tmp / "ex"), cwd=tmp),
+                         checker_zh("init", str(REPO / "README.md"), cwd=tmp)],
     "grade": lambda tmp: [grade_one_broken(tmp), learner(tmp, "grade", str(tmp / "nowhere"), "--scenario",
                                                          "stray_break")],
 }
@@ -95,3 +97,12 @@ def test_the_check_is_not_fooled_by_a_chinese_label():
     assert not english_lines("运行它：  python buggy_examples/stray_break.py --lang zh")
     assert not english_lines("    for data, target in loader:")
     assert english_lines("the accuracy is still below the reference")
+
+
+def test_every_command_is_in_the_sweep():
+    """A new command joins the sweep above. Left out: grade-one (one JSON object for an autograder) and watch (it
+    runs until stopped; it prints what verify prints)."""
+    from checker.cli import main
+
+    swept = {name for key in COMMANDS for name in key.split(" and ")} | {"grade-one", "watch"}
+    assert set(main.list_commands(None)) <= swept, set(main.list_commands(None)) - swept
