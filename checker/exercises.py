@@ -57,6 +57,8 @@ class Written:
 def init_folder(folder: Path, scenarios, readme: str, force: bool = False) -> Written:
     """Copy every scenario's buggy script into `folder`/buggy_examples, never over a learner's changes unless
     `force`; write the README (never over one the learner changed) and the marker."""
+    from reference.idx import write_atomic  # through a temporary file: never half a script (imports numpy: here)
+
     result = Written(folder)
     scripts = folder / SCRIPTS
     scripts.mkdir(parents=True, exist_ok=True)
@@ -70,18 +72,11 @@ def init_folder(folder: Path, scenarios, readme: str, force: bool = False) -> Wr
         if current is not None and not force:
             result.kept.append(scenario.id)
             continue
-        _write(target, shipped)
+        write_atomic(target, shipped)
         (result.replaced if current is not None else result.written).append(scenario.id)
     readme_path = folder / "README.md"
     if force or not readme_path.exists():
-        _write(readme_path, readme.encode("utf-8"))
-    _write(folder / MARKER, json.dumps({"format": 1, "scenarios": sorted(s.id for s in scenarios)}, indent=1)
+        write_atomic(readme_path, readme.encode("utf-8"))
+    write_atomic(folder / MARKER, json.dumps({"format": 1, "scenarios": sorted(s.id for s in scenarios)}, indent=1)
            .encode("utf-8"))
     return result
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write through a temporary file, so that an interrupted init never leaves half a script."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
