@@ -68,6 +68,7 @@ class RunRequest:
     forbidden: list[str]
     limits: Limits
     custom_probes: list[dict] = field(default_factory=list)  # {"id", "name", "source"} of the scenario's own probes
+    max_train_batches: int | None = None  # the selftest's quick budget: batches per training pass (None: all)
 
 
 FOLDERS = ("out", "tmp", "cache", "home", "script")  # the child's own, writable (script/ holds the script alone)
@@ -112,6 +113,7 @@ def _spec(sandbox: Path, request: RunRequest) -> dict:
         "data_root": str(sandbox / request.data_root_relative),
         "heldout_images": str(sandbox / request.heldout_relative),
         "forbidden": request.forbidden, "custom_probes": request.custom_probes, "limits": request.limits.settings(),
+        "max_train_batches": request.max_train_batches,
     }
 
 

@@ -47,12 +47,16 @@ class Variant:
     failing: tuple[str, ...] = ()
 
 
+QUICK_BATCHES = 20  # every catalogue probe that fails does so within the first 20 batches of a pass
+
+
 @dataclass(frozen=True)
 class Budget:
     overrides: tuple[tuple[str, object], ...]
     timeout_s: float
     memory_mb: int
     tolerance: float
+    quick_batches: int = QUICK_BATCHES  # `selftest --quick`: batches a training pass for cases expected to fail
 
     def limits(self, timeout_s: float | None = None) -> Limits:
         return Limits(timeout_s=timeout_s or self.timeout_s, memory_mb=self.memory_mb)

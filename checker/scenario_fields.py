@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checker.scenario import (KNOWN_LINTS, KNOWN_PROBES, VISIBILITIES, Budget, CustomProbe, Grading, Scenario,
-                              ScenarioError, Text, Variant, solutions_dir)
+from checker.scenario import (KNOWN_LINTS, KNOWN_PROBES, QUICK_BATCHES, VISIBILITIES, Budget, CustomProbe, Grading,
+                              Scenario, ScenarioError, Text, Variant, solutions_dir)
 
 TOP_KEYS = {"id", "order", "seed_tutorial", "max_diff_lines", "probes", "lints", "allowed_imports", "title", "summary",
             "explanation",
             "hints", "entry_points", "budget", "variants", "grading", "custom_probes", "bug"}
 ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume"}
-BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance"}
+BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance", "quick_batches"}
 VARIANT_KEYS = {"name", "base", "replace", "expect", "failing"}
 GRADING_KEYS = {"weights", "default_weight", "visibility"}
 CUSTOM_PROBE_KEYS = {"file", "ok", "fail", "why"}
@@ -95,8 +95,13 @@ def _text(table: dict, key: str, where) -> Text:
 
 def _budget(raw: dict, path: Path) -> Budget:
     _no_unknown(raw, BUDGET_KEYS, path, "budget.")
+    quick = raw.get("quick_batches", QUICK_BATCHES)
+    if not isinstance(quick, int) or isinstance(quick, bool) or quick < 0:
+        raise ScenarioError(f"{path}: field 'budget.quick_batches' should be a whole number >= 0 "
+                            "(0: `selftest --quick` always runs the whole budget)")
     return Budget(overrides=tuple(sorted(raw.get("overrides", {}).items())), timeout_s=float(raw.get("timeout_s", 180)),
-                  memory_mb=int(raw.get("memory_mb", 6144)), tolerance=float(raw.get("tolerance", 0.03)))
+                  memory_mb=int(raw.get("memory_mb", 6144)), tolerance=float(raw.get("tolerance", 0.03)),
+                  quick_batches=quick)
 
 
 def _variant(raw: dict, path: Path, index: int) -> Variant:

@@ -27,6 +27,7 @@ class CaseResult:
     unusable: bool = False  # the case could not be run at all (it does not parse, its reference fails, ...)
     messages: dict[str, str] = field(default_factory=dict)  # each failing check's message, as verify words it
     traceback: str = ""  # the end of the traceback, when the run crashed
+    budget: str = "full"  # "quick": proven failing on a probe at the quick budget (see run_case)
 
     @property
     def ok(self) -> bool:
@@ -117,18 +118,48 @@ TRACEBACK_TAIL = 1500  # characters of a crash's traceback kept in a case's resu
 
 
 def run_case(scenario: Scenario, source: str, name: str, expect: str, failing: tuple[str, ...],
-             timeout_s: float | None, launcher=None, lang: str = "en") -> CaseResult:
+             timeout_s: float | None, launcher=None, lang: str = "en", quick: bool = False) -> CaseResult:
+    """Run one case and judge it. With `quick`, a case expected to fail first trains at most the scenario's
+    `budget.quick_batches` batches a pass: when one of its probes fails there (and every check it declares as
+    failing), that is its verdict, since a probe's finding in the first batches is also made in the full run
+    (tests/checker/test_quick_budget.py proves it for every catalogue case, on the full budget, as a slow test).
+    The accuracy is never read at the quick budget. Otherwise, and for every case expected to pass, the run has
+    the scenario's whole budget."""
     with tempfile.TemporaryDirectory(prefix="torchdrill-selftest-") as folder:
         path = Path(folder) / f"{scenario.id}.py"
         path.write_text(source, encoding="utf-8")
         try:
+            if quick and quick_applies(scenario, expect, failing):
+                verdict = verify(path, scenario.id, lang=lang, timeout_s=timeout_s, launcher=launcher,
+                                 max_train_batches=scenario.budget.quick_batches)
+                result = _judged(verdict, name, expect, failing, budget="quick")
+                if quick_proof(scenario, result):
+                    return result
             verdict = verify(path, scenario.id, lang=lang, timeout_s=timeout_s, launcher=launcher)
         except InputError as error:  # a case that cannot even be run proves nothing either way
             return CaseResult(name, expect, False, [f"input error: {error}"], list(failing), 0.0, unusable=True)
-    failed = verdict.failed_checks()
+    return _judged(verdict, name, expect, failing)
+
+
+def _judged(verdict, name: str, expect: str, failing: tuple[str, ...], budget: str = "full") -> CaseResult:
+    failed = [c for c in verdict.failed_checks() if budget == "full" or c.id != "accuracy"]
     return CaseResult(name, expect, verdict.passed, [c.id for c in failed],
                       [f for f in failing if f not in {c.id for c in failed}], verdict.duration_s,
-                      messages={c.id: c.message for c in failed}, traceback=verdict.traceback[-TRACEBACK_TAIL:])
+                      messages={c.id: c.message for c in failed}, traceback=verdict.traceback[-TRACEBACK_TAIL:],
+                      budget=budget)
+
+
+NEVER_QUICK = {"accuracy", "runs"}  # a case declared to fail on these needs the whole run to show it
+
+
+def quick_applies(scenario: Scenario, expect: str, failing: tuple[str, ...]) -> bool:
+    return expect == "fail" and bool(scenario.budget.quick_batches) and not NEVER_QUICK & set(failing)
+
+
+def quick_proof(scenario: Scenario, result: CaseResult) -> bool:
+    """Whether a quick run proves the case fails: one of the scenario's probes failed, and every declared one."""
+    probes = set(scenario.probes)
+    return bool(probes & set(result.failed_checks)) and not result.missing_failures
 
 
 def load_reports(ids: list[str] | None, lang: str = "en") -> list[tuple[ScenarioReport, Scenario | None]]:
@@ -152,8 +183,10 @@ def load_reports(ids: list[str] | None, lang: str = "en") -> list[tuple[Scenario
 
 def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
              on_case: Callable[[str, CaseResult | None], None] | None = None, jobs: int = 2,
-             warm: bool = True, on_total: Callable[[int], None] | None = None, lang: str = "en") -> list[ScenarioReport]:
-    """Prove the scenarios, running `jobs` cases at a time (each in its own sandbox, as verify runs them)."""
+             warm: bool = True, on_total: Callable[[int], None] | None = None, lang: str = "en",
+             quick: bool = False) -> list[ScenarioReport]:
+    """Prove the scenarios, running `jobs` cases at a time (each in its own sandbox, as verify runs them).
+    `quick`: cases expected to fail may be proven at the quick budget (run_case)."""
     from checker.pool import run_all
 
     loaded = load_reports(ids, lang)
@@ -166,7 +199,7 @@ def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
         report, scenario, (name, source, expect, failing) = task
         if on_case:
             on_case(f"{scenario.id}: {name}", None)
-        return run_case(scenario, source, name, expect, failing, timeout_s, launcher, lang)
+        return run_case(scenario, source, name, expect, failing, timeout_s, launcher, lang, quick)
 
     def done(task, result: CaseResult) -> None:
         if on_case:

@@ -23,9 +23,11 @@ class ReferenceFailed(InputError):
 
 def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device: str = "cpu",
            data_kind: str = "subset", data_root: str | None = None, timeout_s: float | None = None,
-           on_status: Status | None = None, launcher=None) -> Verdict:
+           on_status: Status | None = None, launcher=None, max_train_batches: int | None = None) -> Verdict:
     """Verify one submission. InputError for problems with the input; anything the script does is a verdict.
-    `launcher` starts the sandboxed children: fresh processes by default, or a warm worker (checker.workers)."""
+    `launcher` starts the sandboxed children: fresh processes by default, or a warm worker (checker.workers).
+    `max_train_batches` (the selftest's quick budget) stops each training pass after that many batches: the
+    probes' findings stand, the accuracy then means nothing (checker.selftest never reads it)."""
     started = time.perf_counter()
     submission = read_submission(Path(path), lang)
     scenario = scenario_for(submission.path, scenario_id, lang)
@@ -40,7 +42,7 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     reference, reference_curves = reference_cache.reference_result(scenario, data_kind, device, compute_reference)
     status(text("ui", "running", lang))
     run = run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device, data_kind,
-                     data_root, timeout_s, launcher=launcher)
+                     data_root, timeout_s, launcher=launcher, max_train_batches=max_train_batches)
     hits = rules.run(submission.tree, scenario.lints)
     verdict = assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
                        time.perf_counter() - started, timeout_s,
@@ -92,7 +94,8 @@ def resolve_device(device: str) -> str:
 
 
 def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], device: str, data_kind: str,
-               data_root: str | None, timeout_s: float | None, launcher=None) -> sandbox.ChildRun:
+               data_root: str | None, timeout_s: float | None, launcher=None,
+               max_train_batches: int | None = None) -> sandbox.ChildRun:
     """Run one script of this scenario in a fresh sandbox, with its data and the held-out images (no labels)."""
     root = mnist.mnist_root(data_kind, data_root)
     # The child's TORCHDRILL_HOME is sandbox/home, so its own mnist_root() finds the subset where it expects it.
@@ -107,6 +110,7 @@ def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], 
         limits=scenario.budget.limits(timeout_s),
         custom_probes=[{"id": c.id, "name": c.path.name, "source": c.path.read_text(encoding="utf-8")}
                        for c in scenario.custom_probes if c.id in probes],
+        max_train_batches=max_train_batches,
     )
     return sandbox.run_in_sandbox(request, launcher=launcher)
 

@@ -112,7 +112,8 @@ def run(spec: dict, reporter: Reporter) -> None:
     runtime = needs_runtime_probes(spec["probes"])
     reporter.send("started", import_s=time.perf_counter() - started)
     student_file = spec["script"]
-    probes = ProbeSet(student_file=student_file, enabled=frozenset(spec["probes"]))
+    probes = ProbeSet(student_file=student_file, enabled=frozenset(spec["probes"]),
+                      max_train_batches=spec.get("max_train_batches"))
     names = spec["entry_points"]
 
     def crash(stage: str, error: BaseException) -> None:

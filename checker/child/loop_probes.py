@@ -21,6 +21,12 @@ DATA_PROBES = ("full_epochs", "train_split", "train_shuffled", "scheduler_per_ep
 class Epoch:
     expected: int | None  # len(loader), when the loader knows it
     drawn: int = 0
+    cut: bool = False  # ended by the selftest's quick budget (max_train_batches): never judged as ended early
+
+
+class QuickBudgetReached(StopIteration):
+    """A training pass's loader stops here: `checker selftest --quick` trains at most max_train_batches batches
+    a pass. The epoch then ends as if the data ran out, so the evaluation and every later epoch still run."""
 
 
 class DataWatch(Watcher):
@@ -28,6 +34,7 @@ class DataWatch(Watcher):
 
     def __init__(self, probes):
         self.probes = probes
+        self.max_batches = probes.max_train_batches  # None: every batch
         self.epochs: list[Epoch] = []
         self._open: list[Epoch] = []  # passes started in the current train() call
 
@@ -49,8 +56,11 @@ class DataWatch(Watcher):
 
         def make_next(original):
             def __next__(iterator):
-                batch = original(iterator)
                 epoch = getattr(iterator, "_torchdrill_epoch", None)
+                if epoch is not None and watch.max_batches is not None and epoch.drawn >= watch.max_batches:
+                    epoch.cut = True
+                    raise QuickBudgetReached
+                batch = original(iterator)
                 if epoch is not None:
                     epoch.drawn += 1
                 return batch
@@ -92,7 +102,7 @@ class DataWatch(Watcher):
         if scope != "train" or not finished:
             return
         for epoch in self._open:
-            if epoch.expected is not None and epoch.drawn < epoch.expected:
+            if epoch.expected is not None and epoch.drawn < epoch.expected and not epoch.cut:
                 self.probes.report("full_epochs", "epoch_ended_early", f"{epoch.drawn}/{epoch.expected}", line=None)
                 break
         self._open = []
@@ -279,7 +289,7 @@ class CheckpointWatch(Watcher):
 def watchers_for(probes) -> list:
     watchers = []
     data = None
-    if any(p in probes.enabled for p in DATA_PROBES):
+    if any(p in probes.enabled for p in DATA_PROBES) or probes.max_train_batches is not None:
         data = DataWatch(probes)
         watchers.append(data)
     if "loss_on_logits" in probes.enabled:

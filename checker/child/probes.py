@@ -50,6 +50,7 @@ class ProbeSet:
 
     student_file: str
     enabled: frozenset[str]
+    max_train_batches: int | None = None  # the quick budget: batches per training pass (loop_probes.DataWatch)
     findings: dict[str, Finding] = field(default_factory=dict)
     train_depth: int = 0
     test_depth: int = 0

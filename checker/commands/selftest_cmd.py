@@ -16,15 +16,20 @@ from checker.cli import exits_cleanly, lang_option
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Cases run at once, each in its own sandbox (default: the number of CPU cores, at most 8).")
 @click.option("--fresh", is_flag=True, help="Start a new process per case instead of pre-started warm workers.")
+@click.option("--quick", is_flag=True,
+              help="Prove a case that must fail on the first batches of each epoch (the scenario's "
+                   "budget.quick_batches, 20 by default) when one of its probes fails there; the accuracy is not "
+                   "read then. Cases that must pass, or that fail only on accuracy or a crash, get the whole budget.")
 @lang_option
 @exits_cleanly
-def command(ids, as_json, timeout, jobs, fresh, lang):
+def command(ids, as_json, timeout, jobs, fresh, quick, lang):
     """Prove scenarios (all by default): the metadata is sound, the buggy script fails, the solution passes, and
     every declared variant gets its declared verdict. Exit code 0 when all hold, 1 otherwise.
 
     \b
     checker selftest                  every scenario in buggy_examples/ and $TORCHDRILL_SCENARIOS
     checker selftest zero_grad -j 1   one scenario, one case at a time
+    checker selftest --quick          the same proof, faster: failing cases stop early once a probe fails
     """
     from rich.console import Console
     from rich.progress import Progress
@@ -45,7 +50,7 @@ def command(ids, as_json, timeout, jobs, fresh, lang):
                 bar.advance(task)
 
         reports = selftest(list(ids), timeout, on_case, jobs=jobs or default_jobs(), warm=not fresh,
-                           on_total=lambda total: bar.update(task, total=total), lang=lang)
+                           on_total=lambda total: bar.update(task, total=total), lang=lang, quick=quick)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False))
     else:
@@ -72,7 +77,9 @@ def print_reports(console, reports, lang: str = "en") -> None:
             extra = (text("selftest", "missing", lang, checks=", ".join(case.missing_failures))
                      if case.missing_failures else "")
             expected = text("selftest", f"expected_{case.expect}", lang)
-            console.print(f"   {ok} {escape(_case_name(case.name, lang))}: {expected}, {got}{extra} [dim]{case.duration_s:.1f} s[/]")
+            budget = f", {text('selftest', 'quick', lang)}" if case.budget == "quick" else ""
+            console.print(f"   {ok} {escape(_case_name(case.name, lang))}: {expected}, {got}{extra} "
+                          f"[dim]{case.duration_s:.1f} s{budget}[/]")
             for check, message in case.messages.items():
                 console.print(f"      [dim]{escape(check)}:[/] {escape(message)}")
             if case.traceback:

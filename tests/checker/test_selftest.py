@@ -9,7 +9,9 @@ from tests.conftest import run_python
 
 
 def test_selftest_proves_every_scenario_and_variant():
-    result = run_python("-m", "checker", "selftest", "--json", timeout=3000)
+    """--quick: a case that must fail is proven at the quick budget when a probe fails there (the slow test in
+    test_quick_budget.py proves that verdict is the whole budget's); every case that must pass runs it all."""
+    result = run_python("-m", "checker", "selftest", "--quick", "--json", timeout=3000)
     reports = json.loads(result.stdout)
     wrong = [(r["id"], r["problems"], [c for c in r["cases"] if not c["ok"]]) for r in reports if not r["ok"]]
     assert wrong == [], json.dumps(wrong, indent=1, ensure_ascii=False)
@@ -20,6 +22,9 @@ def test_selftest_proves_every_scenario_and_variant():
         assert len(report["cases"]) == expected
         by_name = {c["name"]: c for c in report["cases"]}
         assert by_name["buggy script"]["passed"] is False and by_name["solution"]["passed"] is True
+    cases = [c for r in reports for c in r["cases"]]
+    assert all(c["budget"] == "full" for c in cases if c["expect"] == "pass")
+    assert sum(c["budget"] == "quick" for c in cases) >= 40
 
 
 def test_selftest_reports_a_buggy_script_that_already_passes(tmp_path, monkeypatch):
