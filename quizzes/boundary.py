@@ -55,6 +55,9 @@ class BoundedWorker(Worker):
     def run(self, job: dict) -> dict:
         return super().run({**job, "limits": self.limits})
 
+    def lent_kind(self) -> dict:
+        return {"kind": "bounded", "readable": [str(p) for p in self.readable]}
+
     def _launch(self, folder: Path) -> tuple[list[str], dict]:
         identity = isolation.run_identity()  # a uid of its own when we are root; None otherwise
         contained = isolation.mode() == isolation.BUBBLEWRAP

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from checker import ledger
 from checker.child.wipe import remove_tree
+from quizzes.lending import LEND_ENV, borrowed_run
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)  # so the worker finds `quizzes`, installed or not
 BOOTSTRAP = (f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); import runpy; "
@@ -29,9 +30,11 @@ class WorkerError(RuntimeError):
 
 
 class Worker:
-    """Starts the worker on first use, sends it jobs one at a time, and restarts it if it is lost."""
+    """Starts the worker on first use, sends it jobs one at a time, and restarts it if it is lost. Where a test
+    session lends its started workers (quizzes.lending), the jobs go to the lent worker of the same kind."""
 
     def __init__(self):
+        self._lender = os.environ.get(LEND_ENV, "")  # cleared when it cannot be reached: a worker of our own then
         self._process: subprocess.Popen | None = None
         self._ready = False
         self._buffer = b""
@@ -41,7 +44,7 @@ class Worker:
 
     def start(self) -> None:
         """Start importing torch in the background; returns at once."""
-        if self._process is not None and self._process.poll() is None:
+        if self._lender or (self._process is not None and self._process.poll() is None):
             return
         self._folder = tempfile.mkdtemp(prefix="torchdrill-quiz-")
         self._stderr = tempfile.TemporaryFile()
@@ -56,8 +59,21 @@ class Worker:
         env = {**os.environ, "MPLBACKEND": "Agg", "TORCH_HOME": str(folder / "torch")}
         return [sys.executable, "-I", "-c", BOOTSTRAP], {"cwd": folder, "env": env}
 
+    def lent_kind(self) -> dict:
+        """Which of a lender's workers runs this worker's jobs."""
+        return {"kind": "plain"}
+
     def run(self, job: dict) -> dict:
         """Run one job; the result's status is done, timeout, flood or crashed."""
+        if self._lender:
+            wait = float(job.get("timeout_s", 20)) + GRACE_S + STARTUP_TIMEOUT_S
+            borrowed = borrowed_run(self._lender, self.lent_kind(), job, wait)
+            if borrowed is not None:
+                if not self.torch_version:  # once per process: the worker it did not have to start
+                    ledger.record("shared", kind="quiz worker")
+                reply, self.torch_version = borrowed
+                return reply
+            self._lender = ""
         self.start()
         if not self._ready:
             self._await_ready()

@@ -106,3 +106,24 @@ def test_misbehaving_answers_end_their_question_and_the_next_one_runs(hostile_en
     assert outcome.status == status and message in outcome.message, outcome
     assert len(outcome.output) < 10_000  # a flood of output is capped
     assert hostile_engine.grade(question, "t = torch.ones(2, 2)").correct  # the worker carries on
+
+
+def test_a_quiz_process_borrows_the_sessions_worker_and_starts_its_own_when_the_lender_is_gone(tmp_path, banks):
+    """quizzes.lending: with a lender, `quiz run` imports torch in no process of its own and grades the same;
+    with an address nobody answers at, it starts its own worker and still grades every answer."""
+    from quizzes.lending import LEND_ENV
+
+    answers = write_answers(tmp_path / "right.json", {"conv1_shape": "torch.Size([1, 6, 24, 24])"})
+    reports = {}
+    for name, address in (("lent", None), ("gone", str(tmp_path / "nobody.sock"))):
+        ledger = tmp_path / f"{name}.jsonl"
+        env = {"TORCHDRILL_RUN_LEDGER": str(ledger), **({LEND_ENV: address} if address else {})}
+        result = quiz("run", "cnn", "--answers", str(answers), "--json", env=env)
+        assert result.returncode == 0, result.stderr
+        reports[name] = json.loads(result.stdout)
+        events = [json.loads(line) for line in ledger.read_text().splitlines()] if ledger.exists() else []
+        started = [e for e in events if e["event"] == "torch_process"]
+        assert len(started) == (0 if name == "lent" else 1), events
+    for report in reports.values():
+        statuses = {q["id"]: q["status"] for q in report["questions"]}
+        assert statuses["conv1_shape"] == "correct" and report["score"] == 1, report

@@ -25,8 +25,9 @@ ATTACKED = ("from_list", "uniform_random", "cat_rows", "stack_new_first", "stack
 
 
 def grade(answers: Path, *extra: str, env: dict | None = None):
-    """`quiz run tensors --answers FILE --json` in a subprocess: (the process, its JSON report or None)."""
-    done = quiz("run", "tensors", "--answers", str(answers), "--json", *extra, env=env)
+    """`quiz run tensors --answers FILE --json` in a subprocess: (the process, its JSON report or None). The
+    process starts its own grading worker: what one attack leaves behind must be a worker nobody else uses."""
+    done = quiz("run", "tensors", "--answers", str(answers), "--json", *extra, env=env, own_worker=True)
     try:
         return done, json.loads(done.stdout)
     except ValueError:
