@@ -76,7 +76,14 @@ FOLDERS = ("out", "tmp", "cache", "home", "script")  # the child's own, writable
 
 def run_in_sandbox(request: RunRequest, launcher=None) -> ChildRun:
     """Run the student's script under the harness and return what it reported. `launcher` starts the child: a
-    fresh process by default, or a warm worker (checker.workers). Nothing the child writes comes back."""
+    fresh process by default, or a warm worker (checker.workers). Nothing the child writes comes back. With the
+    default launcher, a run goes to the warm worker a test session lends (checker.lending), where there is one."""
+    if launcher is None:
+        from checker import lending
+
+        borrowed = lending.borrowed_run(request)
+        if borrowed is not None:
+            return borrowed
     launcher = launcher or FRESH_PROCESS
     inputs = Path(tempfile.mkdtemp(prefix="torchdrill-", dir=getattr(launcher, "inputs_parent", None)))
     try:

@@ -105,10 +105,38 @@ def torchdrill_home(tmp_path_factory) -> Path:
         os.environ["TORCHDRILL_HOME"] = previous
 
 
-def run_python(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300):
-    """Run `python ARGS...` in a real subprocess and return the CompletedProcess (text mode)."""
+_lenders: dict = {}
+
+
+def lender(kind):
+    """This test process's lender of `kind` (a checker.lending.Lender), started on first use and closed when the
+    session ends. Only for tests that are not about a fresh process, a new worker or isolation."""
+    if kind not in _lenders:
+        _lenders[kind] = kind()
+    return _lenders[kind]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_lenders():
+    yield
+    while _lenders:
+        _lenders.popitem()[1].close()
+
+
+def lent_worker_env() -> dict:
+    """The environment under which a `checker` subprocess runs its scripts on this test process's warm worker."""
+    from checker.lending import RUNS_ENV, RunLender
+
+    return {RUNS_ENV: lender(RunLender).address}
+
+
+def run_python(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300,
+               borrow: bool = False):
+    """Run `python ARGS...` in a real subprocess and return the CompletedProcess (text mode). With `borrow`, the
+    scripts it verifies run on this process's warm worker instead of a fresh process each (lent_worker_env)."""
+    env = {**(lent_worker_env() if borrow else {}), **(env or {})}
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
+        [sys.executable, *args], capture_output=True, text=True, env={**os.environ, **env},
         cwd=cwd or REPO, timeout=timeout, stdin=subprocess.DEVNULL,
     )
 

@@ -29,7 +29,7 @@ def guide_bug_line() -> str:
 
 def checker(*args, cwd: Path, folder: Path | None = None):
     env = {"TORCHDRILL_SCENARIOS": str(folder)} if folder else None
-    return run_python("-m", "checker", *args, cwd=cwd, env=env, timeout=900)
+    return run_python("-m", "checker", *args, cwd=cwd, env=env, timeout=900, borrow=True)
 
 
 def test_the_guides_walk_through_adds_a_scenario_that_selftest_proves(tmp_path):

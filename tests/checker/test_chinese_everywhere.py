@@ -33,7 +33,7 @@ def is_code(line: str) -> bool:
 
 
 def checker_zh(*args: str, cwd=None, env: dict | None = None):
-    return run_python("-m", "checker", *args, "--lang", "zh", cwd=cwd or REPO, env=env, timeout=900)
+    return run_python("-m", "checker", *args, "--lang", "zh", cwd=cwd or REPO, env=env, timeout=900, borrow=True)
 
 
 def course(tmp_path):

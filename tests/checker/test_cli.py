@@ -12,7 +12,7 @@ from tests.conftest import REPO, run_python
 
 
 def checker(*args, **kwargs):
-    return run_python("-m", "checker", *args, **kwargs)
+    return run_python("-m", "checker", *args, borrow=True, **kwargs)
 
 
 def test_help_lists_the_commands_without_importing_torch():

@@ -28,7 +28,7 @@ def test_the_hinted_fix_of_every_scenario_counts_as_solved(scenario_id, tmp_path
     mine = tmp_path / f"{scenario_id}.py"
     mine.write_bytes(fixed_source(scenario) if all(new for _, new in scenario.bug)
                      else scenario.solution_path.read_bytes())  # a deleted line: the fix is the solution's text
-    done = run_python("-m", "checker", "verify", str(mine), "--json", cwd=tmp_path)
+    done = run_python("-m", "checker", "verify", str(mine), "--json", cwd=tmp_path, borrow=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert json.loads(done.stdout)["counts_as_solved"] is True
     listed = run_python("-m", "checker", "list", "--json", cwd=tmp_path)

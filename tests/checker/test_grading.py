@@ -35,7 +35,10 @@ def assert_gradescope_results(data: dict) -> None:
     assert data["score"] == sum(t["score"] for t in data["tests"])
 
 
-PLAIN_LOOP = "from reference.models import Net\n\n\ndef train(*args):\n    pass\n\n\ndef test(*args):\n    pass\n\n\ndef main():\n    while True:\n        pass\n"
+PLAIN_LOOP = ("import time\n\nfrom reference.models import Net\n\n\n"
+              "def train(*args):\n    pass\n\n\ndef test(*args):\n    pass\n\n\n"
+              "def main():\n    while True:  # waits out the timeout without holding a core other tests need\n"
+              "        time.sleep(0.5)\n")
 
 
 def make_class(folder: Path) -> dict[str, str]:

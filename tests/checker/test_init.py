@@ -15,7 +15,7 @@ from tests.conftest import REPO, run_python
 
 def checker(*args, cwd: Path, home: Path, env: dict | None = None):
     return run_python("-m", "checker", *args, cwd=cwd, env={"TORCHDRILL_HOME": str(home), "PYTHONPATH": str(REPO),
-                                                             **(env or {})}, timeout=600)
+                                                             **(env or {})}, timeout=600, borrow=True)
 
 
 def digest(path: Path) -> str:

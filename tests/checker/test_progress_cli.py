@@ -24,7 +24,8 @@ WIDE = {"COLUMNS": "250"}  # rich wraps at 80 columns when it is not on a termin
 
 
 def checker(*args, home, cwd=None, **env):
-    return run_python("-m", "checker", *args, env={"TORCHDRILL_HOME": str(home), **WIDE, **env}, cwd=cwd)
+    return run_python("-m", "checker", *args, env={"TORCHDRILL_HOME": str(home), **WIDE, **env}, cwd=cwd,
+                      borrow=True)
 
 
 def seed(home, solved=(), hints=None):

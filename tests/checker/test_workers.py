@@ -135,3 +135,24 @@ def test_each_student_starts_clean_on_a_warm_worker(who, tmp_path):
     for path, before in host.items():
         after = os.stat(path)
         assert (after.st_mode, after.st_uid, after.st_ctime_ns) == (before.st_mode, before.st_uid, before.st_ctime_ns)
+
+
+def test_verify_borrows_the_lent_warm_worker_and_runs_its_own_when_the_lender_is_gone(tmp_path):
+    """checker.lending: a `checker verify` process given a lender imports torch nowhere of its own and gets the
+    same verdict, behind the same boundary; given an address nobody answers at, it starts its own child."""
+    from checker.lending import RUNS_ENV
+    from tests.conftest import lent_worker_env
+
+    isolation = {}
+    for name, env in (("lent", lent_worker_env()), ("gone", {RUNS_ENV: str(tmp_path / "nobody.sock")})):
+        ledger = tmp_path / f"{name}.jsonl"
+        result = run_python("-m", "checker", "verify", "buggy_examples/zero_grad.py", "--json",
+                            env={**env, "TORCHDRILL_RUN_LEDGER": str(ledger)})
+        verdict = json.loads(result.stdout)
+        assert result.returncode == 1 and verdict["status"] == "not_fixed", result.stderr[-2000:]
+        assert [c["id"] for c in verdict["checks"] if not c["passed"]] == ["grads_zeroed", "accuracy"]
+        events = [json.loads(line) for line in ledger.read_text().splitlines()]
+        started = [e for e in events if e["event"] == "torch_process"]
+        assert (len(started) == 0) if name == "lent" else (len(started) >= 1), events
+        isolation[name] = verdict["isolation"]
+    assert isolation["lent"] == isolation["gone"]

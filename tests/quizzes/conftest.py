@@ -17,7 +17,7 @@ from quizzes.engine import Engine
 from quizzes.lending import LEND_ENV, WorkerLender
 from quizzes.schema import default_banks_dir, discover, load
 from quizzes.worker import shared
-from tests.conftest import REPO, run_python
+from tests.conftest import REPO, lender, run_python
 
 MINIMUM_SIZES = {"tensors": 12, "autograd": 20, "dataloader": 8, "cnn": 8, "training": 10, "spot_the_bug": 6,
                  "modules": 10}
@@ -35,31 +35,11 @@ requires_mnist = pytest.mark.skipif(not mnist_available(), reason="reference.dat
                                                                   "not importable yet")
 
 
-_lender: WorkerLender | None = None
-
-
-def lender_address() -> str:
-    """The socket of this test process's quiz worker lender, started on first use (closed by `close_lender`)."""
-    global _lender
-    if _lender is None:
-        _lender = WorkerLender()
-    return _lender.address
-
-
-@pytest.fixture(scope="session", autouse=True)
-def close_lender():
-    yield
-    global _lender
-    if _lender is not None:
-        _lender.close()
-        _lender = None
-
-
 def quiz(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 300,
          own_worker: bool = False):
     """Run `python -m quizzes ARGS...` in a real subprocess; stdin is `input`, or closed when None. The process
     borrows this one's started workers, or, with `own_worker`, starts its own as a user's would."""
-    env = {**({} if own_worker else {LEND_ENV: lender_address()}), **(env or {})}
+    env = {**({} if own_worker else {LEND_ENV: lender(WorkerLender).address}), **(env or {})}
     if input is None:
         return run_python("-m", "quizzes", *args, env=env, timeout=timeout)
     return subprocess.run([sys.executable, "-m", "quizzes", *args], input=input, capture_output=True, text=True,
