@@ -116,10 +116,11 @@ def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], 
 
 
 def forbidden_folders(scenario: Scenario) -> list[Path]:
+    from checker.reference_cache import cache_path
     from checker.scenario import scenario_dirs, solutions_dir
 
     return [solutions_dir(), scenario.metadata_path.parent, scenario.solution_path.parent, *scenario_dirs(),
-            mnist.torchdrill_home(), mnist.heldout_dir()]
+            mnist.torchdrill_home(), mnist.heldout_dir(), cache_path()]
 
 
 def measured_accuracy(run, lang: str = "en") -> tuple[float | None, str | None]:

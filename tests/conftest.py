@@ -95,14 +95,18 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def torchdrill_home(tmp_path_factory) -> Path:
+    """The session's TORCHDRILL_HOME, and its reference cache for every process of the run, whatever home a test
+    gives it: each scenario's reference is computed once per test process. A test of the cache sets its own."""
     home = tmp_path_factory.mktemp("torchdrill_home")
-    previous = os.environ.get("TORCHDRILL_HOME")
+    saved = {name: os.environ.get(name) for name in ("TORCHDRILL_HOME", "TORCHDRILL_REFERENCE_CACHE")}
     os.environ["TORCHDRILL_HOME"] = str(home)
+    os.environ["TORCHDRILL_REFERENCE_CACHE"] = str(home / "reference_results.json")
     yield home
-    if previous is None:
-        os.environ.pop("TORCHDRILL_HOME", None)
-    else:
-        os.environ["TORCHDRILL_HOME"] = previous
+    for name, previous in saved.items():
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 _lenders: dict = {}

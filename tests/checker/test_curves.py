@@ -98,6 +98,7 @@ def test_the_terminal_chart_shares_the_step_axis_so_a_short_run_shows_as_short()
 
 def test_an_old_cache_entry_without_curves_is_computed_again_once(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCHDRILL_HOME", str(tmp_path))
+    monkeypatch.delenv(reference_cache.CACHE_ENV)  # the file in this home, not the test run's shared one
     scenario = find("zero_grad")
     key = reference_cache.cache_key(scenario, "subset", "cpu")
     (tmp_path / reference_cache.CACHE_FILE).write_text(json.dumps({key: {"scenario": "zero_grad", "accuracy": 0.9}}))
@@ -110,6 +111,21 @@ def test_an_old_cache_entry_without_curves_is_computed_again_once(tmp_path, monk
     assert reference_cache.reference_result(scenario, "subset", "cpu", compute) == (0.91, GOOD)
     assert reference_cache.reference_result(scenario, "subset", "cpu", compute) == (0.91, GOOD)
     assert len(calls) == 1
+
+
+def test_the_reference_cache_can_be_one_file_shared_by_homes_and_no_run_may_read_it(tmp_path, monkeypatch):
+    from checker.verify import forbidden_folders
+
+    shared = tmp_path / "shared" / "references.json"
+    monkeypatch.setenv(reference_cache.CACHE_ENV, str(shared))
+    scenario = find("zero_grad")
+    for home in ("a", "b"):
+        monkeypatch.setenv("TORCHDRILL_HOME", str(tmp_path / home))
+        assert reference_cache.reference_result(scenario, "subset", "cpu", lambda: (0.91, GOOD)) == (0.91, GOOD)
+        assert shared in forbidden_folders(scenario)  # the audit hook refuses reads of it in the child
+    assert not (tmp_path / "a" / reference_cache.CACHE_FILE).exists() and shared.is_file()
+    monkeypatch.delenv(reference_cache.CACHE_ENV)
+    assert reference_cache.cache_path() == tmp_path / "b" / reference_cache.CACHE_FILE
 
 
 def test_verify_reports_one_point_per_epoch_for_a_stray_break():

@@ -112,7 +112,8 @@ def test_the_unit_grades_one_submission_on_its_own(tmp_path):
     submission.parent.mkdir()
     shutil.copy(find("stray_break").buggy_path, submission)
     done = run_python("-m", "checker.grading.unit", str(submission), "--scenario", "stray_break", cwd=tmp_path,
-                      env={"TORCHDRILL_HOME": str(tmp_path / "fresh_home")}, timeout=600)
+                      env={"TORCHDRILL_HOME": str(tmp_path / "fresh_home"), "TORCHDRILL_REFERENCE_CACHE": ""},
+                      timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     grade = json.loads(done.stdout)
     assert (grade["student"], grade["status"], grade["passed"]) == ("student_7", "not_fixed", False)

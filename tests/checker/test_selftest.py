@@ -72,10 +72,10 @@ expect = "pass"
 '''
     (tmp_path / "crashy.toml").write_text(metadata)
     env = {"TORCHDRILL_SCENARIOS": str(tmp_path), "COLUMNS": "250"}
-    result = run_python("-m", "checker", "selftest", "crashy", "--json", env=env, timeout=600)
+    result = run_python("-m", "checker", "selftest", "crashy", "--quick", "--json", env=env, timeout=600)
     (report,) = json.loads(result.stdout)
     crash = next(c for c in report["cases"] if c["name"] == "variant: a typo that crashes")
     assert crash["ok"] is True and "TypeError" in crash["messages"]["runs"] and "TypeError" in crash["traceback"]
-    text = run_python("-m", "checker", "selftest", "crashy", "--lang", "zh", env=env, timeout=600)
+    text = run_python("-m", "checker", "selftest", "crashy", "--quick", "--lang", "zh", env=env, timeout=600)
     assert "脚本崩溃了（TypeError" in text.stdout and "应当失败" in text.stdout and "个用例" in text.stdout
     assert "TypeError: train() missing" in text.stdout  # the traceback's tail
