@@ -238,10 +238,37 @@ def _runtime_binds() -> list[str]:
     return [*binds, *(arg for folder in hidden for arg in ("--tmpfs", str(folder)))]
 
 
+# What a child imports besides the standard library (import name, distribution name): each is shown wherever it
+# is installed, also where that is not one of the install's site-packages (a folder a .pth file adds, such as a
+# venv that reuses the machine's torch).
+CHILD_IMPORTS = (("torch", "torch"), ("torchvision", "torchvision"), ("numpy", "numpy"), ("PIL", "pillow"))
+
+
+def _installed_elsewhere() -> set[str]:
+    """The import-path folders the child's imports are installed in (each with its dist-info: an install, never a
+    module of the same name in the project), as the path names them and where their files really are."""
+    import importlib.util
+
+    folders = set()
+    for name, distribution in CHILD_IMPORTS:
+        try:
+            spec = importlib.util.find_spec(name)  # finds a top-level package without importing it
+        except (ImportError, ValueError):
+            continue
+        if spec is None or not spec.origin or not spec.submodule_search_locations:
+            continue
+        folder = Path(spec.origin).parent.parent
+        if any(folder.glob(f"{distribution}-*.dist-info")):
+            folders |= {str(folder), str(Path(spec.origin).resolve().parent.parent)}
+    return folders
+
+
 @functools.lru_cache(maxsize=1)
 def python_roots() -> tuple[Path, ...]:
-    """The folders of the Python install and its site-packages, outermost only, never the project tree."""
-    candidates = {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix, *site.getsitepackages()}
+    """The folders of the Python install and its site-packages, and wherever else torch and the child's other
+    imports are installed; outermost only, never the project tree."""
+    candidates = {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix, *site.getsitepackages(),
+                  *_installed_elsewhere()}
     if site.ENABLE_USER_SITE and os.path.isdir(site.getusersitepackages()):
         candidates.add(site.getusersitepackages())
     paths = sorted({Path(p).resolve() for p in candidates if p and os.path.isdir(p)}, key=lambda p: len(p.parts))

@@ -41,13 +41,14 @@ _xdist_controller = False
 SPREAD = {"test_trace_catalogue.py", "test_every_fix_counts.py", "test_learner_loop.py", "test_curves.py",
           "test_trace.py", "test_cli.py", "test_untrusted_input.py", "test_progress_cli.py",
           "test_chinese_everywhere.py", "test_init.py"}
-SECONDS_PER_TEST = {"test_selftest.py": 80.0, "test_hostile.py": 5.5, "test_trace_catalogue.py": 5.4,
-                    "test_learner_loop.py": 10.0, "test_grading.py": 15.0, "test_workers.py": 20.0,
-                    "test_trace.py": 5.3, "test_untrusted_input.py": 4.2, "test_validate.py": 10.0,
-                    "test_curves.py": 1.4, "test_cli.py": 6.0, "test_authoring.py": 4.0, "test_progress_cli.py": 2.4,
-                    "test_every_fix_counts.py": 4.0, "test_chinese_everywhere.py": 4.0, "test_host_safety.py": 4.0,
-                    "test_grading_boundary.py": 5.0, "test_isolation.py": 3.3, "test_data.py": 1.7,
-                    "test_train.py": 2.5, "test_init.py": 6.0}
+SECONDS_PER_TEST = {"test_selftest.py": 76.0, "test_hostile.py": 4.5, "test_trace_catalogue.py": 3.1,
+                    "test_learner_loop.py": 2.2, "test_grading.py": 4.0, "test_workers.py": 12.0,
+                    "test_trace.py": 3.9, "test_untrusted_input.py": 2.5, "test_validate.py": 6.0,
+                    "test_curves.py": 0.4, "test_cli.py": 2.1, "test_authoring.py": 2.2, "test_progress_cli.py": 1.0,
+                    "test_every_fix_counts.py": 5.6, "test_chinese_everywhere.py": 2.6, "test_host_safety.py": 3.4,
+                    "test_grading_boundary.py": 2.3, "test_isolation.py": 3.6, "test_data.py": 1.9,
+                    "test_train.py": 1.6, "test_init.py": 2.5, "test_packaging.py": 10.5, "test_quick_budget.py": 5.4,
+                    "test_grade_names.py": 2.1, "test_fair_grading.py": 2.4}
 
 
 def work_unit(nodeid: str) -> str:

@@ -1,5 +1,10 @@
-"""An installed wheel (not only an editable install) carries its data: the MNIST subset, banks, scenarios and the
-templates of `checker new`."""
+"""The wheel, installed into a fresh venv outside the repository as a user who installs tools with pip would do,
+works from an empty folder: its data (the MNIST subset, banks, scenarios, the templates of `checker new`), the
+learner's path, the practitioner's and the instructor's. Built and installed once for the whole module.
+
+The venv gets torch and the other dependencies from the machine's own install, as links in a folder that a .pth file
+adds to its path (installing torch again would take minutes); pip resolves the wheel's dependencies against them,
+with no index."""
 from __future__ import annotations
 
 import json
@@ -7,7 +12,10 @@ import os
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -47,86 +55,150 @@ def check_file_list(wheel: Path) -> None:
     assert {name.split("/")[0] for name in inside} == set(PACKAGES)
 
 
-def install_wheel(tmp_path) -> Path:
-    """Build the wheel and install it, without its dependencies, into a folder laid out as pip's site-packages."""
-    wheels = tmp_path / "wheels"
+OURS = ("torchdrill", "__editable__", "checker", "quizzes", "reference", "buggy_examples", "pip", "__pycache__")
+
+
+@dataclass
+class Installed:
+    python: Path
+    bin: Path
+    site_packages: Path
+    root: Path  # a folder of the test's own, outside the repository
+
+    def env(self, home: Path) -> dict:
+        return {**os.environ, "TORCHDRILL_HOME": str(home), "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}"}
+
+    def run(self, *argv, cwd: Path, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+        """A command of the venv's (`checker`, `quiz`, `python`) run from `cwd`, as its user types it."""
+        return subprocess.run([str(self.bin / argv[0]), *argv[1:]], capture_output=True, text=True,
+                              env=self.env(home), cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def machine_packages(folder: Path) -> Path:
+    """Links to every distribution the machine's environment holds (torch, torchvision, click, rich and theirs),
+    but none of ours."""
+    import importlib.util
+
+    site = Path(importlib.util.find_spec("torch").origin).parent.parent
+    folder.mkdir()
+    for entry in site.iterdir():
+        if not entry.name.startswith(OURS) and not entry.name.endswith(".pth"):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Installed:
+    root = tmp_path_factory.mktemp("pip_user")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root / "wheels"),
+         str(REPO)], capture_output=True, text=True, timeout=300, cwd=root,
     )
     assert build.returncode == 0, build.stderr
-    (wheel,) = wheels.glob("torchdrill-*.whl")
+    (wheel,) = (root / "wheels").glob("torchdrill-*.whl")
     check_file_list(wheel)
-    target = tmp_path / "lib" / "site-packages"
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert install.returncode == 0, install.stderr
-    return target
+    venv = root / "venv"
+    subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(venv)],
+                   check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site_packages = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                        capture_output=True, text=True, check=True).stdout.strip())
+    (site_packages / "machine-packages.pth").write_text(f"{machine_packages(root / 'machine-packages')}\n")
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index", "-q",
+                              str(wheel)], capture_output=True, text=True, timeout=300, cwd=root)
+    assert install.returncode == 0, install.stdout + install.stderr
+    return Installed(python, venv / "bin", site_packages, root)
 
 
-def test_wheel_installs_with_its_data_files(tmp_path):
-    target = install_wheel(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(target), "TORCHDRILL_HOME": str(tmp_path / "home")}
-    # Run from an empty folder so the repository's own packages cannot be imported instead.
-    result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, env=env, cwd=tmp_path,
-                            timeout=300)
+def empty_folder(installed: Installed, name: str) -> Path:
+    folder = installed.root / name
+    folder.mkdir()
+    return folder
+
+
+def test_the_wheel_installs_its_commands_and_data_under_the_import_names(installed):
+    names = sorted(p.name for p in installed.site_packages.iterdir()
+                   if not p.name.endswith((".dist-info", ".pth")) and p.name != "__pycache__")
+    assert names == sorted(PACKAGES)
+    assert (installed.bin / "checker").is_file() and (installed.bin / "quiz").is_file()
+    work = empty_folder(installed, "data_check")
+    result = installed.run("python", "-c", CHECK, cwd=work, home=work / "home", timeout=300)
     assert result.returncode == 0, result.stderr
     scenarios = len(list((REPO / "buggy_examples").glob("*.toml")))
     banks = len(list((REPO / "quizzes" / "banks").glob("*.toml")))
     assert f"wheel ok 10000 2000 {scenarios} scenarios {banks} banks" in result.stdout
 
 
-def test_a_learner_with_only_the_wheel_works_in_an_exercise_folder_of_their_own(tmp_path):
+def test_a_learner_with_only_the_wheel_works_in_an_exercise_folder_of_their_own(installed):
     """From an empty folder: next says to make the exercises one's own first; init, next, verify wrong then right,
     and list shows the scenario solved; the installed package's files are never written."""
-    target = install_wheel(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(target), "TORCHDRILL_HOME": str(tmp_path / "home")}
-    learner = tmp_path / "learner"
-    learner.mkdir()
+    learner = empty_folder(installed, "learner")
+    home = learner / ".home"
 
     def checker(*args, cwd=learner):
-        return subprocess.run([sys.executable, "-m", "checker", *args, "--lang", "en"], capture_output=True,
-                              text=True, env=env, cwd=cwd, timeout=600, stdin=subprocess.DEVNULL)
+        return installed.run("checker", *args, "--lang", "en", cwd=cwd, home=home)
 
-    shipped = target / "buggy_examples" / "stray_break.py"
+    shipped = installed.site_packages / "buggy_examples" / "stray_break.py"
     before = shipped.read_bytes()
     first = checker("next")
     assert "checker init && cd torchdrill-exercises" in first.stdout and "site-packages" not in first.stdout, first
     assert checker("init").returncode == 0
     folder = learner / "torchdrill-exercises"
     assert "checker verify buggy_examples/stray_break.py" in checker("next", cwd=folder).stdout
-    assert checker("verify", "buggy_examples/stray_break.py", cwd=folder).returncode == 1
+    wrong = checker("verify", "buggy_examples/stray_break.py", cwd=folder)
+    assert wrong.returncode == 1, wrong.stdout[-2000:] + wrong.stderr[-2000:]
     script = folder / "buggy_examples" / "stray_break.py"
     script.write_text("".join(line for line in script.read_text().splitlines(keepends=True)
                               if line.strip() != "break"))  # the fix the last hint spells out
     fixed = checker("verify", "buggy_examples/stray_break.py", cwd=folder)
     assert fixed.returncode == 0, fixed.stdout[-2000:] + fixed.stderr[-2000:]
-    listing = subprocess.run([sys.executable, "-m", "checker", "list", "--json"], capture_output=True, text=True,
-                             env=env, cwd=folder, timeout=120)
+    listing = installed.run("checker", "list", "--json", cwd=folder, home=home)
     rows = {row["id"]: row for row in json.loads(listing.stdout)}
     assert rows["stray_break"]["solved"] and rows["stray_break"]["buggy"] == "buggy_examples/stray_break.py"
     assert shipped.read_bytes() == before
 
 
-def test_lint_and_graded_quiz_answers_run_from_the_wheel(tmp_path):
-    """The instructor's and practitioner's paths from an empty folder, with only the wheel: lint a script, and grade
-    an answers file (behind the OS boundary where bubblewrap runs, else with --allow-weak-isolation)."""
+def test_lint_and_quizzes_run_from_the_wheel(installed):
+    """The practitioner's and the student's paths from an empty folder: lint a script, grade an answers file
+    (behind the OS boundary where bubblewrap runs, else with --allow-weak-isolation), validate a bank."""
     from checker import isolation
 
-    target = install_wheel(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(target), "TORCHDRILL_HOME": str(tmp_path / "home")}
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "train.py").write_text((target / "buggy_examples" / "zero_grad.py").read_text())
-    linted = subprocess.run([sys.executable, "-m", "checker", "lint", "train.py"], capture_output=True, text=True,
-                            env=env, cwd=work, timeout=120)
+    work = empty_folder(installed, "practitioner")
+    home = work / ".home"
+    (work / "train.py").write_text((installed.site_packages / "buggy_examples" / "zero_grad.py").read_text())
+    linted = installed.run("checker", "lint", "train.py", cwd=work, home=home, timeout=120)
     assert linted.returncode == 1 and "TD101" in linted.stdout, linted.stdout + linted.stderr
     (work / "answers.toml").write_text('from_list = "t = torch.tensor(data)"\n', encoding="utf-8")
     weak = [] if isolation.mode() == isolation.BUBBLEWRAP else ["--allow-weak-isolation"]
-    graded = subprocess.run([sys.executable, "-m", "quizzes", "run", "tensors", "--answers", "answers.toml", "--json",
-                             *weak], capture_output=True, text=True, env=env, cwd=work, timeout=300)
+    graded = installed.run("quiz", "run", "tensors", "--answers", "answers.toml", "--json", *weak, cwd=work,
+                           home=home, timeout=300)
     assert graded.returncode == 0, graded.stderr[-2000:]
     report = json.loads(graded.stdout)
     assert {q["id"]: q["correct"] for q in report["questions"]}["from_list"] is True and report["score"] == 1
+    validated = installed.run("quiz", "validate", "tensors", cwd=work, home=home, timeout=300)
+    assert validated.returncode == 0, validated.stdout[-2000:] + validated.stderr[-2000:]
+
+
+def test_an_instructor_with_only_the_wheel_scaffolds_proves_and_grades(installed):
+    """`checker new --dir` writes a scenario of the instructor's own; `selftest` proves a shipped scenario from the
+    installed package; `grade` grades a class folder (a right and a wrong fix) and writes the grades."""
+    course = empty_folder(installed, "instructor")
+    home = course / ".home"
+    made = installed.run("checker", "new", "no_step", "--dir", "my_course", "--lang", "en", cwd=course, home=home)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert {p.name for p in (course / "my_course").rglob("*.py")} >= {"no_step.py"}
+    assert (course / "my_course" / "no_step.toml").is_file()
+    proved = installed.run("checker", "selftest", "stray_break", "--quick", "--json", cwd=course, home=home)
+    assert proved.returncode == 0, proved.stdout[-2000:] + proved.stderr[-2000:]
+    (report,) = json.loads(proved.stdout)
+    assert report["ok"] and len(report["cases"]) >= 4
+    shipped = installed.site_packages / "buggy_examples" / "stray_break.py"
+    (course / "class").mkdir()
+    (course / "class" / "ann.py").write_text(shipped.read_text())
+    (course / "class" / "bob.py").write_text("".join(line for line in shipped.read_text().splitlines(keepends=True)
+                                                     if line.strip() != "break"))
+    grades = installed.run("checker", "grade", "class", "--scenario", "stray_break", "--json", "grades.json",
+                           cwd=course, home=home)
+    assert grades.returncode == 0, grades.stdout[-2000:] + grades.stderr[-2000:]
+    statuses = {g["student"]: g["status"] for g in json.loads((course / "grades.json").read_text())}
+    assert statuses == {"ann": "not_fixed", "bob": "fixed"}
