@@ -12,6 +12,9 @@ Two lenders use this: quizzes.lending (the quiz workers) and RunLender below (th
 is isolated exactly as one of its own (each runs in a fresh fork of the worker, behind the same boundary, in a
 sandbox folder emptied afterwards); what a borrower does not get is a worker no run has used before, so a test
 about a fresh process, isolation or what one run leaves to the next never borrows.
+
+A lender trusts its borrowers as it trusts itself (it copies the data files a request names into the run's inputs):
+that is why its socket lives in a folder only its owner can enter, and why no command ever starts one.
 """
 from __future__ import annotations
 
