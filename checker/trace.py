@@ -103,6 +103,66 @@ def trace(path: Path, argv: list[str] = (), max_steps: int = 200, timeout_s: flo
     return _result(run, prepared, max_steps, lang)
 
 
+def trace_many(paths: list[Path], argv: list[str] = (), max_steps: int = 200, timeout_s: float = 600.0,
+               memory_mb: int = 16_384, max_eval_batches: int = 50, lang: str = "en") -> list[TraceResult]:
+    """Trace several scripts, each as `trace` traces it, in the order given. Behind bubblewrap, the Python scripts
+    of one folder share a warm worker (checker.trace_worker): torch is imported once per folder, not per script,
+    and each script still starts clean. Anything else, or a worker that is lost, gets a fresh child."""
+    from checker import isolation
+
+    results: dict[int, TraceResult] = {}
+    folders: dict[Path, list[int]] = {}
+    for index, path in enumerate(paths):
+        if Path(path).suffix == ".py" and Path(path).is_file():
+            folders.setdefault(Path(path).resolve().parent, []).append(index)
+    warm = isolation.mode() == isolation.BUBBLEWRAP
+    for indices in folders.values():
+        if warm and len(indices) > 1:
+            results.update(_trace_on_a_worker([(i, Path(paths[i])) for i in indices], list(argv), max_steps,
+                                              timeout_s, memory_mb, max_eval_batches, lang))
+    for index, path in enumerate(paths):
+        if index not in results:
+            results[index] = trace(Path(path), argv, max_steps, timeout_s, memory_mb, max_eval_batches, lang=lang)
+    return [results[index] for index in range(len(paths))]
+
+
+def _trace_on_a_worker(scripts: list[tuple[int, Path]], argv: list[str], max_steps: int, timeout_s: float,
+                       memory_mb: int, max_eval_batches: int, lang: str) -> dict[int, TraceResult]:
+    """The traces of one folder's scripts on one warm worker; those it could not run are left out."""
+    from dataclasses import replace
+
+    from checker.child.wire import TRACE_KINDS
+    from checker.limits import Limits
+    from checker.sandbox import WorkerLost, _remove, _spawn_and_wait
+    from checker.trace_worker import TraceWorker
+    from checker.workers import WorkerError
+
+    limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb, sandbox_mb=2048)
+    first = prepare(scripts[0][1], argv, max_steps, max_eval_batches, [], limits)
+    results: dict[int, TraceResult] = {}
+    try:
+        worker = TraceWorker(first, limits)
+    except (WorkerError, OSError):
+        _remove(first.sandbox)
+        return results
+    try:
+        for index, path in scripts:
+            script = first.work / path.name
+            prepared = replace(first, script=script, shown=str(path), spec={**first.spec, "script": str(script)})
+            if not worker.alive():
+                break
+            try:
+                run = _spawn_and_wait(first.sandbox, prepared.spec, limits, worker, kinds=TRACE_KINDS,
+                                      repeatable=frozenset({"finding"}))
+            except WorkerLost:
+                break
+            results[index] = _result(run, prepared, max_steps, lang)
+    finally:
+        worker.close()
+        _remove(first.sandbox)
+    return results
+
+
 def prepare(path: Path, argv: list[str], max_steps: int, max_eval_batches: int, data_dirs: list[Path],
             limits, bound: bool = True) -> Prepared:
     """The sandbox for one trace. `bound`: bubblewrap shows the user's files read-only in the sandbox; without it,

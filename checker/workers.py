@@ -21,8 +21,8 @@ from checker.child.wipe import remove_tree
 from checker.sandbox import CHECKER_PARENT, FOLDERS, WorkerLost, child_env, give_to
 from reference import threads as torch_threads
 
-ZYGOTE_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); "
-                    "from checker.child.zygote import main; main(int(sys.argv[1]), sys.argv[2] == 'contained')")
+ZYGOTE_BOOTSTRAP = (f"import sys; sys.path.insert(0, {CHECKER_PARENT!r}); from checker.child.zygote import main; "
+                    "main(int(sys.argv[1]), sys.argv[2] == 'contained', *sys.argv[3:4])")
 START_TIMEOUT_S = 300
 
 

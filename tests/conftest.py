@@ -38,10 +38,10 @@ _xdist_controller = False
 # costliest first (seconds per test, as bench/bench_tests.py measured them), so that no long file starts last and
 # leaves one core idle at the end. (xdist's own --dist loadgroup would say this with marks, but it silently stops
 # grouping on pytest 9.2: pytest-dev/pytest-xdist#1386.)
-SPREAD = {"test_trace_catalogue.py", "test_every_fix_counts.py", "test_learner_loop.py", "test_curves.py",
+SPREAD = {"test_every_fix_counts.py", "test_learner_loop.py", "test_curves.py",
           "test_trace.py", "test_cli.py", "test_untrusted_input.py", "test_progress_cli.py",
           "test_chinese_everywhere.py", "test_init.py"}
-SECONDS_PER_TEST = {"test_selftest.py": 76.0, "test_hostile.py": 4.5, "test_trace_catalogue.py": 3.1,
+SECONDS_PER_TEST = {"test_selftest.py": 76.0, "test_hostile.py": 4.5, "test_trace_catalogue.py": 1.0,
                     "test_learner_loop.py": 2.2, "test_grading.py": 4.0, "test_workers.py": 12.0,
                     "test_trace.py": 3.9, "test_untrusted_input.py": 2.5, "test_validate.py": 6.0,
                     "test_curves.py": 0.4, "test_cli.py": 2.1, "test_authoring.py": 2.2, "test_progress_cli.py": 1.0,

@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 
 from checker.child.reaper import kill_all_but, kill_process_tree
-from checker.child.wipe import empty_folder
+from checker.child.wipe import empty_folder, remove_tree
 from checker.child.wire import Channel, ConnectionGone, close_quietly
 
 POLL_S = 0.05
@@ -34,18 +34,24 @@ PR_SET_DUMPABLE = 4
 BACKSTOP_S = 30  # past the checker's own timeout, the worker kills a child itself (if the checker went away)
 
 
-def preload() -> None:
+CHILDREN = {"harness": "checker.child.harness", "tracer": "checker.child.tracer"}  # what a worker's children run
+
+
+def preload(child: str = "harness") -> None:
     """Everything a child would otherwise import at its start."""
     import torch  # noqa: F401
     import torch.nn.functional  # noqa: F401
     import torchvision  # noqa: F401
     import torchvision.datasets  # noqa: F401
 
-    from checker.child import custom, graphs, guard, harness, loop_probes, posthoc, probes  # noqa: F401
+    if child == "tracer":
+        from checker.child import curves, guard, trace_probes, tracer  # noqa: F401
+    else:
+        from checker.child import custom, graphs, guard, harness, loop_probes, posthoc, probes  # noqa: F401
 
 
-def become_child(request: dict, fds: list[int]) -> None:
-    """In the forked child: isolate, limit, then run the harness. Never returns."""
+def become_child(request: dict, fds: list[int], child: str = "harness") -> None:
+    """In the forked child: isolate, limit, then run the harness (or the tracer). Never returns."""
     try:
         os.setsid()  # its own session and process group, so the checker can kill the whole tree
         out_fd, report_fd = fds
@@ -66,10 +72,12 @@ def become_child(request: dict, fds: list[int]) -> None:
             import torch
 
             torch.set_num_threads(request["threads"])
+        import importlib
+
         from checker.child import harness
 
         spec = {**request["spec"], "report_fd": report_fd}
-        harness.run(spec, harness.Reporter(report_fd, spec["nonce"]))
+        importlib.import_module(CHILDREN[child]).run(spec, harness.Reporter(report_fd, spec["nonce"]))
     except BaseException:  # noqa: B036 (a child must never fall back into the worker's loop)
         traceback.print_exc()
     finally:
@@ -107,7 +115,10 @@ def _kill_asked(channel: Channel) -> bool:
     return "kill" in message
 
 
-def serve(channel: Channel, contained: bool) -> None:
+def serve(channel: Channel, contained: bool, child: str = "harness") -> None:
+    """Fork one child per request. A harness run gets a folder made afresh in the worker's scratch folder, emptied
+    afterwards; a trace runs in the worker's own sandbox (the user's folder as bubblewrap shows it), whose writable
+    folders are emptied afterwards, and whose working folder loses whatever the run added to it."""
     while True:
         try:
             request, fds = channel.receive()
@@ -122,7 +133,8 @@ def serve(channel: Channel, contained: bool) -> None:
             continue
         sandbox = Path(request["sandbox"])
         try:
-            make_run_folder(sandbox, Path(request["inputs"]), request["links"], request["folders"])
+            if child == "harness":
+                make_run_folder(sandbox, Path(request["inputs"]), request["links"], request["folders"])
         except OSError as error:
             for fd in fds:
                 close_quietly(fd)
@@ -133,12 +145,15 @@ def serve(channel: Channel, contained: bool) -> None:
         pid = os.fork()
         if pid == 0:
             channel.sock.close()
-            become_child(request, fds)
+            become_child(request, fds, child)
         for fd in fds:
             close_quietly(fd)
         channel.send({"pid": pid})
         code = wait_for(pid, channel, request["timeout_s"] + BACKSTOP_S)
-        clean_up(sandbox.parent, contained)
+        if child == "harness":
+            clean_up(sandbox.parent, contained)
+        else:
+            clean_up_trace(request["writable"], request["mirrors"], request["kept"], contained)
         channel.send({"exit": code})
 
 
@@ -162,10 +177,37 @@ def clean_up(scratch: Path, contained: bool) -> None:
     empty_folder(scratch)
 
 
-def main(fd: int, contained: bool = False) -> None:
+def clean_up_trace(writable: list[str], mirrors: list[str], kept: list[str], contained: bool) -> None:
+    """Everything a trace left, before the next script of the folder runs: its processes, the files in its own
+    folders, and whatever it added beside the user's entries (shown read-only, they stay) in the folders that
+    mirror the user's."""
+    if contained:
+        kill_all_but({1, os.getpid()})
+        empty_folder(Path("/dev/shm"))
+    for folder in writable:
+        empty_folder(Path(folder))
+    keep = set(kept)
+    for folder in mirrors:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for path in (Path(folder) / name for name in names):
+            if str(path) in keep:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                remove_tree(path)
+            else:
+                try:
+                    path.unlink()
+                except OSError:
+                    pass
+
+
+def main(fd: int, contained: bool = False, child: str = "harness") -> None:
     channel = Channel(socket.socket(fileno=fd))
     try:
-        preload()
+        preload(child)
     except BaseException as error:  # noqa: B036
         channel.send({"error": f"the worker could not import torch: {type(error).__name__}: {error}"})
         return
@@ -176,8 +218,8 @@ def main(fd: int, contained: bool = False) -> None:
         channel.send({"error": "the worker could not make itself non-dumpable"})
         return
     channel.send({"ready": True, "pid": os.getpid()})
-    serve(channel, contained)
+    serve(channel, contained, child)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2:3] == ["contained"])
+    main(int(sys.argv[1]), sys.argv[2:3] == ["contained"], sys.argv[3] if len(sys.argv) > 3 else "harness")

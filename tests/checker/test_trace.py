@@ -164,3 +164,44 @@ def test_what_squashed_the_scores_before_cross_entropy_is_named(tmp_path, head, 
         ("TD108", f"cross_entropy was given the output of {named}, not logits")], data
     zh = run_python("-m", "checker", "trace", "--lang", "zh", str(tmp_path / "head.py"), timeout=300)
     assert f"传给 cross_entropy 的是 {named} 的输出" in zh.stdout + zh.stderr
+
+
+LEAVES = '''import os, subprocess, sys
+open("left_here.txt", "w").write("x")
+open(os.path.join(os.environ["HOME"], "left_home.txt"), "w").write("x")
+open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "left_tmp.txt"), "w").write("x")
+open("/dev/shm/left_shm", "w").write("x")
+os.makedirs("left_folder", exist_ok=True)
+subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(600)"], start_new_session=True)
+'''
+FINDS = '''import os
+seen = [p for p in ("left_here.txt", "left_folder", "/dev/shm/left_shm",
+                    os.path.join(os.environ["HOME"], "left_home.txt"),
+                    os.path.join(os.environ.get("TMPDIR", "/tmp"), "left_tmp.txt")) if os.path.exists(p)]
+others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid(), os.getppid())]
+alive = [p for p in others if b"sleep(600)" in open(f"/proc/{p}/cmdline", "rb").read()]
+if seen or alive:
+    raise RuntimeError(f"left by the script before: {seen} {alive}")
+'''
+
+
+def test_scripts_traced_together_each_start_clean_and_find_what_they_would_alone(tmp_path):
+    """trace_many: the scripts of one folder share a warm worker behind bubblewrap, yet what one leaves (files in
+    its folder, home, tmp and /dev/shm, a daemon) is gone before the next starts; the user's folder is untouched;
+    and a catalogue script's findings are the ones a fresh child finds."""
+    import shutil
+
+    from checker.trace import trace, trace_many
+
+    (tmp_path / "a_leaves.py").write_text(LEAVES)
+    (tmp_path / "b_finds.py").write_text(FINDS)
+    buggy = tmp_path / "zero_grad.py"
+    shutil.copy(find("zero_grad").buggy_path, buggy)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    leaves, finds, together = trace_many([tmp_path / "a_leaves.py", tmp_path / "b_finds.py", buggy], max_steps=10)
+    assert leaves.status == "finished", leaves
+    assert finds.status == "finished" and finds.error == "", finds
+    alone = trace(buggy, max_steps=10)
+    assert [(f.code, f.line) for f in together.findings] == [(f.code, f.line) for f in alone.findings] != []
+    assert together.isolation == alone.isolation
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -1,12 +1,15 @@
 """`checker trace` on the catalogue: every buggy script's bug found at its cause's line, and nothing found on
-the solutions and on every fix a scenario declares as passing. (A file of its own, so pytest-xdist runs it beside
-tests/checker/test_trace.py.)"""
+the solutions and on every fix a scenario declares as passing. The scripts of each folder are traced together
+(checker.trace.trace_many: one warm worker per folder behind bubblewrap, each script starting clean); the command
+line itself is tested in tests/checker/test_trace.py. (A file of its own, so pytest-xdist runs it beside that one.)"""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from checker.scenario import find, load_all, variant_source
-from tests.checker.test_trace import trace
+from checker.trace import trace_many
 
 STEPS = "10"  # enough for every probe: each bug shows in the first steps, or in the evaluation the budget lets run
 
@@ -39,27 +42,37 @@ def found(data, source_path) -> set[tuple[str, str]]:
     return {(f["code"], lines[f["line"] - 1].strip() if f["line"] else "") for f in data["findings"]}
 
 
+PASSING = [(s.id, v) for s in load_all() for v in s.variants if v.expect == "pass"]
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory) -> dict[Path, dict]:
+    """Every buggy script, every solution and every passing variant (written into one folder), traced: path ->
+    the result as `checker trace --format json` prints it."""
+    variants = tmp_path_factory.mktemp("variants")
+    scripts = [s.buggy_path for s in load_all()] + [s.solution_path for s in load_all()]
+    for number, (scenario_id, variant) in enumerate(PASSING):
+        script = variants / f"{scenario_id}_{number}.py"
+        script.write_text(variant_source(find(scenario_id), variant))
+        scripts.append(script)
+    return {path: result.to_dict() for path, result in zip(scripts, trace_many(scripts, max_steps=int(STEPS)))}
+
+
 @pytest.mark.parametrize("scenario_id", sorted(CATALOGUE))
-def test_trace_finds_the_catalogue_bug_at_its_cause(scenario_id):
+def test_trace_finds_the_catalogue_bug_at_its_cause(scenario_id, traced):
     scenario = find(scenario_id)
-    data, _ = trace(scenario.buggy_path, "--max-steps", STEPS)
+    data = traced[scenario.buggy_path]
     assert CATALOGUE[scenario_id] in found(data, scenario.buggy_path), data
 
 
 @pytest.mark.parametrize("scenario_id", sorted(CATALOGUE))
-def test_trace_is_quiet_on_the_solution(scenario_id):
-    scenario = find(scenario_id)
-    data, result = trace(scenario.solution_path, "--max-steps", STEPS)
+def test_trace_is_quiet_on_the_solution(scenario_id, traced):
+    data = traced[find(scenario_id).solution_path]
     assert data["findings"] == [] and data["status"] in ("finished", "budget"), data
-    assert result.returncode == 0
 
 
-PASSING = [(s.id, v) for s in load_all() for v in s.variants if v.expect == "pass"]
-
-
-@pytest.mark.parametrize("scenario_id, variant", PASSING, ids=[f"{i}:{v.name[:40]}" for i, v in PASSING])
-def test_trace_is_quiet_on_every_passing_variant(tmp_path, scenario_id, variant):
-    script = tmp_path / f"{scenario_id}.py"
-    script.write_text(variant_source(find(scenario_id), variant))
-    data, _ = trace(script, "--max-steps", STEPS)
+@pytest.mark.parametrize("number", range(len(PASSING)), ids=[f"{i}:{v.name[:40]}" for i, v in PASSING])
+def test_trace_is_quiet_on_every_passing_variant(number, traced):
+    scenario_id, _ = PASSING[number]
+    data = next(d for path, d in traced.items() if path.name == f"{scenario_id}_{number}.py")
     assert data["findings"] == [] and data["status"] in ("finished", "budget"), data
