@@ -136,6 +136,16 @@ def child_env(sandbox: Path) -> dict:
     return env
 
 
+def wrapped(argv: list[str], sandbox: Path, mounts: dict, limits: Limits) -> list[str]:
+    """`argv` behind bubblewrap in `sandbox`, showing what a spec's `mounts` name (see isolation.wrap)."""
+    return isolation.wrap(argv, sandbox, writable_mb=limits.sandbox_mb,
+                          read_only=[Path(p) for p in mounts["read_only"]],
+                          writable=[Path(p) for p in mounts.get("writable", [])],
+                          folders=[Path(p) for p in mounts["folders"]],
+                          views=[(Path(source), Path(p)) for source, p in mounts.get("views", [])],
+                          symlinks=[(target, Path(p)) for target, p in mounts.get("symlinks", [])])
+
+
 class FreshChild(subprocess.Popen):
     """A fresh child process; kill_tree() ends it and everything it started."""
 
@@ -187,12 +197,7 @@ class FreshProcess:
             mounts = spec.get("mounts") or {
                 "read_only": [spec["script"], spec["data_root"], spec["heldout_images"]],
                 "folders": [str(sandbox / d) for d in FOLDERS]}
-            argv = isolation.wrap(argv, sandbox, writable_mb=limits.sandbox_mb,
-                                  read_only=[Path(p) for p in mounts["read_only"]],
-                                  writable=[Path(p) for p in mounts.get("writable", [])],
-                                  folders=[Path(p) for p in mounts["folders"]],
-                                  views=[(Path(source), Path(p)) for source, p in mounts.get("views", [])],
-                                  symlinks=[(target, Path(p)) for target, p in mounts.get("symlinks", [])])
+            argv = wrapped(argv, sandbox, mounts, limits)
         drop = {} if contained or identity is None else isolation.popen_identity(identity)
         child = FreshChild(argv, cwd=sandbox, env=env, stdin=subprocess.PIPE, stdout=out_w, stderr=out_w,
                            pass_fds=(report_w,), start_new_session=True, **drop)

@@ -9,15 +9,11 @@ boundary to keep a worker in, and each script gets a fresh child, as `checker tr
 """
 from __future__ import annotations
 
-import socket
-import subprocess
 from pathlib import Path
 
-from checker import isolation, ledger
-from checker.child.reaper import kill_process_tree
-from checker.child.wire import Channel, ConnectionGone
-from checker.sandbox import WorkerLost, child_env
-from checker.workers import START_TIMEOUT_S, ZYGOTE_BOOTSTRAP, ForkedChild, WorkerError
+from checker import isolation
+from checker.sandbox import wrapped
+from checker.workers import ZYGOTE_BOOTSTRAP, ForkedChild, fork_child, start_zygote, stop_zygote
 from reference import threads as torch_threads
 
 OWN_FOLDERS = ("out", "tmp", "cache", "home")  # the sandbox's writable folders (checker.trace.prepare)
@@ -35,31 +31,12 @@ class TraceWorker:
         self.views = [Path(p) for _, p in [*mounts.get("views", []), *mounts.get("symlinks", [])]]
         self.mirrors = [str(prepared.sandbox), str(prepared.sandbox / "fs"), str(prepared.work)]
         identity = isolation.run_identity()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        argv = [*isolation.python_argv(ZYGOTE_BOOTSTRAP, identity), str(theirs.fileno()), "contained", "tracer"]
-        argv = isolation.wrap(argv, prepared.sandbox, writable_mb=limits.sandbox_mb,
-                              read_only=[Path(p) for p in mounts["read_only"]],
-                              writable=[Path(p) for p in mounts.get("writable", [])],
-                              folders=[Path(p) for p in mounts["folders"]],
-                              views=[(Path(source), Path(p)) for source, p in mounts.get("views", [])],
-                              symlinks=[(target, Path(p)) for target, p in mounts.get("symlinks", [])])
-        try:
-            self._process = subprocess.Popen(
-                argv, cwd=prepared.sandbox, env=child_env(prepared.sandbox), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                start_new_session=True)
-        finally:
-            theirs.close()
-        self._channel = Channel(ours)
-        ledger.record("torch_process", kind="trace worker")
-        try:
-            ready, _ = self._channel.receive(timeout=START_TIMEOUT_S)
-        except (TimeoutError, ConnectionGone) as error:
-            self.close()
-            raise WorkerError(f"the trace worker did not start: {error}") from None
-        if "error" in ready:
-            self.close()
-            raise WorkerError(ready["error"])
+
+        def argv(fd: int) -> list[str]:
+            command = [*isolation.python_argv(ZYGOTE_BOOTSTRAP, identity), str(fd), "contained", "tracer"]
+            return wrapped(command, prepared.sandbox, mounts, limits)
+
+        self._process, self._channel = start_zygote(argv, prepared.sandbox, "trace worker")
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits, out_w: int, report_w: int) -> ForkedChild:
         env = {**env, **torch_threads.thread_env(self.threads or torch_threads.available_cores())}
@@ -69,19 +46,10 @@ class TraceWorker:
                    "timeout_s": limits.timeout_s, "threads": self.threads,
                    "writable": [str(self.sandbox / name) for name in OWN_FOLDERS], "mirrors": self.mirrors,
                    "kept": sorted(keep)}
-        try:
-            self._channel.send(request, [out_w, report_w])
-            reply, _ = self._channel.receive(timeout=60)
-        except (OSError, TimeoutError, ConnectionGone) as error:
-            raise WorkerLost(f"the trace worker stopped answering: {error}") from None
-        if "pid" not in reply:
-            raise WorkerLost(f"the trace worker refused the run: {reply.get('error', reply)}")
-        return ForkedChild(self._channel, int(reply["pid"]), self._process.pid)
+        return fork_child(self._process, self._channel, request, out_w, report_w, "trace worker")
 
     def alive(self) -> bool:
         return self._process.poll() is None
 
     def close(self) -> None:
-        self._channel.close()
-        kill_process_tree(self._process.pid)
-        self._process.wait()
+        stop_zygote(self._process, self._channel)

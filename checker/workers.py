@@ -86,33 +86,22 @@ class WarmWorker:
         if self.identity is not None:
             give_to(self._scratch, self.identity)
         contained = self.isolation == isolation.BUBBLEWRAP
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        argv = [*isolation.python_argv(ZYGOTE_BOOTSTRAP, self.identity if contained else None),
-                str(theirs.fileno()), "contained" if contained else "-"]
-        drop = {}
-        if contained:  # one boundary per worker: its own PID namespace and a sized tmpfs, emptied after each run
-            argv = isolation.wrap(argv, self._scratch, writable_mb=Limits().sandbox_mb,
+
+        def argv(fd: int) -> list[str]:
+            command = [*isolation.python_argv(ZYGOTE_BOOTSTRAP, self.identity if contained else None), str(fd),
+                       "contained" if contained else "-"]
+            if not contained:
+                return command
+            # one boundary per worker: its own PID namespace and a sized tmpfs, emptied after each run
+            return isolation.wrap(command, self._scratch, writable_mb=Limits().sandbox_mb,
                                   read_only=[self.inputs_parent])
-        elif self.identity is not None:
-            drop = isolation.popen_identity(self.identity)
+
+        drop = isolation.popen_identity(self.identity) if not contained and self.identity is not None else {}
         try:
-            self._process = subprocess.Popen(
-                argv, cwd=self._scratch, env=child_env(self._scratch), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                start_new_session=True, **drop,
-            )
-        finally:
-            theirs.close()
-        self._channel = Channel(ours)
-        ledger.record("torch_process", kind="warm worker")
-        try:
-            ready, _ = self._channel.receive(timeout=START_TIMEOUT_S)
-        except (TimeoutError, ConnectionGone) as error:
-            self.close()
-            raise WorkerError(f"the warm worker did not start: {error}") from None
-        if "error" in ready:
-            self.close()
-            raise WorkerError(ready["error"])
+            self._process, self._channel = start_zygote(argv, self._scratch, "warm worker", **drop)
+        except WorkerError:
+            remove_tree(self._home)
+            raise
 
     def sandbox_for(self, inputs: Path) -> Path:
         """Where a run's child runs: a folder the worker makes afresh in its own writable folder for each run
@@ -127,22 +116,13 @@ class WarmWorker:
         request = {"sandbox": str(sandbox), "inputs": spec["inputs"], "links": spec["links"],
                    "folders": list(FOLDERS), "env": env, "spec": spec, "limits": limits.settings(),
                    "timeout_s": limits.timeout_s, "threads": self.threads}
-        try:
-            self._channel.send(request, [out_w, report_w])
-            reply, _ = self._channel.receive(timeout=60)
-        except (OSError, TimeoutError, ConnectionGone) as error:
-            raise WorkerLost(f"the warm worker stopped answering: {error}") from None
-        if "pid" not in reply:
-            raise WorkerLost(f"the warm worker refused the run: {reply.get('error', reply)}")
-        return ForkedChild(self._channel, int(reply["pid"]), self._process.pid)
+        return fork_child(self._process, self._channel, request, out_w, report_w, "warm worker")
 
     def alive(self) -> bool:
         return self._process.poll() is None
 
     def close(self) -> None:
-        self._channel.close()  # the worker sees the end of its socket and leaves; make sure of it
-        kill_process_tree(self._process.pid)
-        self._process.wait()
+        stop_zygote(self._process, self._channel)
         remove_tree(self._home)  # behind the process sandbox alone, the scratch folder holds what runs left
 
     def __enter__(self) -> "WarmWorker":
@@ -150,6 +130,51 @@ class WarmWorker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def start_zygote(argv_for, cwd: Path, what: str, **popen) -> tuple[subprocess.Popen, Channel]:
+    """Start a zygote (checker/child/zygote.py; `argv_for(fd)` is its command line, given its end of the socket)
+    in `cwd`, and wait until it has imported torch. WorkerError when it does not start."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        process = subprocess.Popen(argv_for(theirs.fileno()), cwd=cwd, env=child_env(cwd), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
+                                   start_new_session=True, **popen)
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    channel = Channel(ours)
+    ledger.record("torch_process", kind=what)
+    try:
+        ready, _ = channel.receive(timeout=START_TIMEOUT_S)
+    except (TimeoutError, ConnectionGone) as error:
+        stop_zygote(process, channel)
+        raise WorkerError(f"the {what} did not start: {error}") from None
+    if "error" in ready:
+        stop_zygote(process, channel)
+        raise WorkerError(ready["error"])
+    return process, channel
+
+
+def fork_child(process: subprocess.Popen, channel: Channel, request: dict, out_w: int, report_w: int,
+               what: str) -> ForkedChild:
+    """Ask the zygote to fork a child for `request`, handing it the child's output and report pipes."""
+    try:
+        channel.send(request, [out_w, report_w])
+        reply, _ = channel.receive(timeout=60)
+    except (OSError, TimeoutError, ConnectionGone) as error:
+        raise WorkerLost(f"the {what} stopped answering: {error}") from None
+    if "pid" not in reply:
+        raise WorkerLost(f"the {what} refused the run: {reply.get('error', reply)}")
+    return ForkedChild(channel, int(reply["pid"]), process.pid)
+
+
+def stop_zygote(process: subprocess.Popen, channel: Channel) -> None:
+    channel.close()  # the zygote sees the end of its socket and leaves; make sure of it
+    kill_process_tree(process.pid)
+    process.wait()
 
 
 def _innermost_pid(pid: int) -> int | None:

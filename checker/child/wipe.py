@@ -18,8 +18,8 @@ def remove_tree(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)  # rmtree unlinks links, never follows them
 
 
-def empty_folder(folder: Path) -> None:
-    """Delete everything inside `folder`, which stays."""
+def empty_folder(folder: Path, keep: frozenset[str] = frozenset()) -> None:
+    """Delete everything inside `folder`, which stays, except the entries whose paths are in `keep`."""
     _make_writable(str(folder.parent), folder.name)
     try:
         names = os.listdir(folder)
@@ -27,6 +27,8 @@ def empty_folder(folder: Path) -> None:
         return
     for name in names:
         path = folder / name
+        if str(path) in keep:
+            continue
         if path.is_dir() and not path.is_symlink():
             remove_tree(path)
         else:

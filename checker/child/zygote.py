@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 
 from checker.child.reaper import kill_all_but, kill_process_tree
-from checker.child.wipe import empty_folder, remove_tree
+from checker.child.wipe import empty_folder
 from checker.child.wire import Channel, ConnectionGone, close_quietly
 
 POLL_S = 0.05
@@ -186,22 +186,8 @@ def clean_up_trace(writable: list[str], mirrors: list[str], kept: list[str], con
         empty_folder(Path("/dev/shm"))
     for folder in writable:
         empty_folder(Path(folder))
-    keep = set(kept)
     for folder in mirrors:
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for path in (Path(folder) / name for name in names):
-            if str(path) in keep:
-                continue
-            if path.is_dir() and not path.is_symlink():
-                remove_tree(path)
-            else:
-                try:
-                    path.unlink()
-                except OSError:
-                    pass
+        empty_folder(Path(folder), frozenset(kept))
 
 
 def main(fd: int, contained: bool = False, child: str = "harness") -> None:
