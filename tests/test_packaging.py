@@ -188,7 +188,8 @@ def test_an_instructor_with_only_the_wheel_scaffolds_proves_and_grades(installed
     assert made.returncode == 0, made.stdout + made.stderr
     assert {p.name for p in (course / "my_course").rglob("*.py")} >= {"no_step.py"}
     assert (course / "my_course" / "no_step.toml").is_file()
-    proved = installed.run("checker", "selftest", "stray_break", "--quick", "--json", cwd=course, home=home)
+    proved = installed.run("checker", "selftest", "stray_break", "--quick", "--json", "-j", "1", cwd=course,
+                           home=home)
     assert proved.returncode == 0, proved.stdout[-2000:] + proved.stderr[-2000:]
     (report,) = json.loads(proved.stdout)
     assert report["ok"] and len(report["cases"]) >= 4
@@ -198,7 +199,7 @@ def test_an_instructor_with_only_the_wheel_scaffolds_proves_and_grades(installed
     (course / "class" / "bob.py").write_text("".join(line for line in shipped.read_text().splitlines(keepends=True)
                                                      if line.strip() != "break"))
     grades = installed.run("checker", "grade", "class", "--scenario", "stray_break", "--json", "grades.json",
-                           cwd=course, home=home)
+                           "--jobs", "1", cwd=course, home=home)
     assert grades.returncode == 0, grades.stdout[-2000:] + grades.stderr[-2000:]
     statuses = {g["student"]: g["status"] for g in json.loads((course / "grades.json").read_text())}
     assert statuses == {"ann": "not_fixed", "bob": "fixed"}
