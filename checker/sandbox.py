@@ -161,7 +161,7 @@ class FreshProcess:
     """Starts each child as a new `python -I` process, which imports torch itself (the default launcher), behind
     the OS boundary where bubblewrap runs (checker.isolation), else behind the process sandbox alone.
     `threads` caps torch's threads when several children share the cores (threads that oversubscribe the cores
-    make every run slower); without it, the child takes OMP_NUM_THREADS or else every core this process may use."""
+    make every run slower); without it, the child takes torch_threads.default_threads()."""
 
     def __init__(self, threads: int | None = None, boundary: str | None = None):
         self.threads = threads
@@ -186,7 +186,7 @@ class FreshProcess:
                 kill_process_tree(child.pid)
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int):
-        threads = self.threads or int(env.get("OMP_NUM_THREADS") or 0) or torch_threads.available_cores()
+        threads = self.threads or torch_threads.default_threads()
         env = {**env, **torch_threads.thread_env(threads)}
         identity = isolation.run_identity()
         contained = self.isolation == isolation.BUBBLEWRAP

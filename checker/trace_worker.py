@@ -39,7 +39,7 @@ class TraceWorker:
         self._process, self._channel = start_zygote(argv, prepared.sandbox, "trace worker")
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits, out_w: int, report_w: int) -> ForkedChild:
-        env = {**env, **torch_threads.thread_env(self.threads or torch_threads.available_cores())}
+        env = {**env, **torch_threads.thread_env(self.threads or torch_threads.default_threads())}
         keep = {str(p) for view in self.views for p in (view, *view.parents)}
         keep |= {str(self.sandbox / name) for name in OWN_FOLDERS}  # emptied, never removed
         request = {"sandbox": str(sandbox), "env": env, "spec": spec, "limits": limits.settings(),

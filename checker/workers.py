@@ -112,7 +112,7 @@ class WarmWorker:
 
     def start(self, sandbox: Path, env: dict, spec: dict, limits: Limits, out_w: int, report_w: int) -> ForkedChild:
         """Fork a child for one run (the launcher interface of checker.sandbox)."""
-        env = {**env, **torch_threads.thread_env(self.threads or torch_threads.available_cores())}
+        env = {**env, **torch_threads.thread_env(self.threads or torch_threads.default_threads())}
         request = {"sandbox": str(sandbox), "inputs": spec["inputs"], "links": spec["links"],
                    "folders": list(FOLDERS), "env": env, "spec": spec, "limits": limits.settings(),
                    "timeout_s": limits.timeout_s, "threads": self.threads}

@@ -27,6 +27,15 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def default_threads() -> int:
+    """Torch threads for a process that is not told how many: OMP_NUM_THREADS where the user (or a test run that
+    starts one torch process per core) set it, else every core this process may use."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return available_cores()
+
+
 def threads_per_job(jobs: int) -> int:
     """Torch threads for each of `jobs` processes running at once, so that together they fill the cores once."""
     return max(1, available_cores() // max(1, jobs))

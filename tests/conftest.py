@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from reference.threads import quiet_this_process
+from reference.threads import quiet_this_process, threads_per_job
 
 quiet_this_process()  # before any test imports torch: tests run beside other torch processes
+# pytest-xdist runs one worker per core, and each starts torch processes of its own: one torch thread each fills
+# the cores once (two threads each on 2 cores made the hinted-fix tests about 20% slower). The user's own wins.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads_per_job(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 
 REPO = Path(__file__).resolve().parent.parent
 TIMES_ENV = "TORCHDRILL_TEST_TIMES"  # a file: each test's worker, start and duration, for bench/bench_tests.py
