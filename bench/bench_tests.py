@@ -9,7 +9,8 @@ side by side, so that two runs measured on the same machine can be compared.
 From times.jsonl (tests/conftest.py writes it when TORCHDRILL_TEST_TIMES is set): the wall time, each worker's
 busy time and when it went idle. From ledger.jsonl (checker/ledger.py, TORCHDRILL_RUN_LEDGER): the processes
 that imported torch (fresh children, warm workers, quiz workers), the script runs, and the results shared from a
-store instead of run again. A junit or --durations report alone gives the slowest tests and the total.
+store instead of run again; runs that happened more than once (the same key: the same source, told the same
+things), the costliest first. A junit or --durations report alone gives the slowest tests and the total.
 """
 from __future__ import annotations
 
@@ -96,7 +97,25 @@ class Report:
         counts["torch processes started (all)"] = sum(v for k, v in counts.items() if k.startswith("torch proc"))
         counts["script runs (all)"] = sum(v for k, v in counts.items() if k.startswith("script runs:"))
         counts["shared (all)"] = sum(v for k, v in counts.items() if k.startswith("shared,"))
+        repeated = self.repeated_runs()
+        if repeated:
+            counts["script runs repeated (the same key again)"] = sum(count - 1 for _, count, _, _ in repeated)
         return dict(counts)
+
+    def repeated_runs(self) -> list[tuple[str, int, float, list[str]]]:
+        """Runs that happened more than once (the same ledger key): key, how many times, the seconds the repeats
+        took, and the tests that ran them; the costliest repeats first."""
+        runs: dict[str, list[dict]] = collections.defaultdict(list)
+        for event in self.events:
+            if event["event"] == "run" and event.get("key"):
+                runs[event["key"]].append(event)
+        repeated = []
+        for key, events in runs.items():
+            if len(events) > 1:
+                seconds = sorted(float(e.get("seconds") or 0) for e in events)
+                tests = sorted({e.get("test") or "?" for e in events})
+                repeated.append((key, len(events), sum(seconds[:-1]), tests))
+        return sorted(repeated, key=lambda item: -item[2])
 
 
 def _json_lines(path: Path):
@@ -130,6 +149,13 @@ def main() -> int:
         print(f"    the {args.top} slowest tests:")
         for test, seconds in sorted(report.tests.items(), key=lambda item: -item[1])[:args.top]:
             print(f"      {seconds:7.1f} s  {test}")
+        repeated = report.repeated_runs()
+        if repeated:
+            print(f"    runs repeated: {sum(n - 1 for _, n, _, _ in repeated)} repeats took "
+                  f"{sum(s for _, _, s, _ in repeated):.1f} s; the costliest:")
+            for key, count, seconds, tests in repeated[:args.top // 2]:
+                shown = ", ".join(t.split("::")[-1][:60] for t in tests[:3]) + (" ..." if len(tests) > 3 else "")
+                print(f"      {seconds:7.1f} s  {count}x {key}  {shown}")
     keys = sorted({key for report in reports for key in report.run_counts()})
     if keys:
         print("\ntorch runs" + "".join(f"   [{i}]" for i in range(1, len(reports) + 1)))

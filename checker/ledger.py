@@ -3,10 +3,12 @@ names a file, every process that imports torch on our behalf, every script run a
 store instead of a run appends one JSON line to it. Unset (the default), recording costs one dictionary lookup.
 
 Events: `torch_process` (a fresh child, a warm worker or a quiz worker started: each imports torch), `run` (a
-script ran in the sandbox: verify, reference, selftest, grade, trace), `shared` (a result came from a store, such
+script ran in the sandbox: verify, reference, selftest, grade, trace; its `key` says which run it was, so that
+repeats of the same run can be counted), `shared` (a result came from a store, such
 as the reference cache, and no run happened). bench/bench_tests.py reads the file."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -32,3 +34,15 @@ def record(event: str, **fields) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def recording() -> bool:
+    return bool(os.environ.get(LEDGER_ENV))
+
+
+def run_key(source: bytes, *told) -> str:
+    """Which run a run was: two runs of the same source, told the same things (probes, budget, arguments), have
+    the same key ("" when nothing is recorded)."""
+    if not recording():
+        return ""
+    return hashlib.sha256(source + json.dumps(told, sort_keys=True, default=str).encode()).hexdigest()[:16]

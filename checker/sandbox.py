@@ -90,7 +90,10 @@ def run_in_sandbox(request: RunRequest, launcher=None) -> ChildRun:
         links = _write_inputs(inputs, request)
         sandbox = launcher.sandbox_for(inputs)
         spec = {**_spec(sandbox, request), "inputs": str(inputs), "links": links}
-        return _spawn_and_wait(sandbox, spec, request.limits, launcher)
+        what = ledger.run_key(request.script_source, request.script_name, request.probes, request.entry_points,
+                              request.overrides, request.device, request.custom_probes, request.max_train_batches,
+                              sorted(request.data_files))
+        return _spawn_and_wait(sandbox, spec, request.limits, launcher, what=what)
     finally:
         _remove(inputs)
 
@@ -216,7 +219,8 @@ FRESH_PROCESS = FreshProcess()
 
 
 def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher, kinds=REPORT_KINDS,
-                    repeatable=frozenset()) -> ChildRun:
+                    repeatable=frozenset(), what: str = "") -> ChildRun:
+    """Run one child and collect what it reports; `what` is the run's key in the ledger (ledger.run_key)."""
     out_read, out_write = os.pipe()
     report_read, report_write = os.pipe()
     nonce = secrets.token_hex(16)
@@ -259,7 +263,7 @@ def _spawn_and_wait(sandbox: Path, spec: dict, limits: Limits, launcher, kinds=R
     result.wall_s = time.perf_counter() - started
     result.isolation = launcher.isolation
     ledger.record("run", child=spec.get("child_module", HARNESS).rsplit(".", 1)[-1], launcher=type(launcher).__name__,
-                  seconds=round(result.wall_s, 3))
+                  seconds=round(result.wall_s, 3), key=what)
     return result
 
 

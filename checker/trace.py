@@ -97,7 +97,7 @@ def trace(path: Path, argv: list[str] = (), max_steps: int = 200, timeout_s: flo
                        bound=launcher.isolation == isolation.BUBBLEWRAP)
     try:
         run = _spawn_and_wait(prepared.sandbox, prepared.spec, limits, launcher, kinds=TRACE_KINDS,
-                              repeatable=frozenset({"finding"}))
+                              repeatable=frozenset({"finding"}), what=_run_key(prepared, argv))
     finally:
         _remove(prepared.sandbox)
     return _result(run, prepared, max_steps, lang)
@@ -124,6 +124,20 @@ def trace_many(paths: list[Path], argv: list[str] = (), max_steps: int = 200, ti
         if index not in results:
             results[index] = trace(Path(path), argv, max_steps, timeout_s, memory_mb, max_eval_batches, lang=lang)
     return [results[index] for index in range(len(paths))]
+
+
+def _run_key(prepared: Prepared, argv: list[str]) -> str:
+    """The trace's key in the run ledger: the script as the child reads it, its arguments and budgets."""
+    from checker import ledger
+
+    if not ledger.recording():
+        return ""
+    try:
+        source = prepared.script.read_bytes()
+    except OSError:
+        source = b""
+    return ledger.run_key(source, prepared.script.name, list(argv), prepared.spec.get("max_steps"),
+                          prepared.spec.get("max_eval_batches"))
 
 
 def _trace_on_a_worker(scripts: list[tuple[int, Path]], argv: list[str], max_steps: int, timeout_s: float,
@@ -153,7 +167,7 @@ def _trace_on_a_worker(scripts: list[tuple[int, Path]], argv: list[str], max_ste
                 break
             try:
                 run = _spawn_and_wait(first.sandbox, prepared.spec, limits, worker, kinds=TRACE_KINDS,
-                                      repeatable=frozenset({"finding"}))
+                                      repeatable=frozenset({"finding"}), what=_run_key(prepared, argv))
             except WorkerLost:
                 break
             results[index] = _result(run, prepared, max_steps, lang)

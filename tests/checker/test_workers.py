@@ -154,5 +154,7 @@ def test_verify_borrows_the_lent_warm_worker_and_runs_its_own_when_the_lender_is
         events = [json.loads(line) for line in ledger.read_text().splitlines()]
         started = [e for e in events if e["event"] == "torch_process"]
         assert (len(started) == 0) if name == "lent" else (len(started) >= 1), events
+        runs = [e for e in events if e["event"] == "run"]  # the lent run is in the lender's ledger
+        assert (runs == []) if name == "lent" else (len(runs[0]["key"]) == 16), events
         isolation[name] = verdict["isolation"]
     assert isolation["lent"] == isolation["gone"]
