@@ -77,12 +77,19 @@ FOLDERS = ("out", "tmp", "cache", "home", "script")  # the child's own, writable
 def run_in_sandbox(request: RunRequest, launcher=None) -> ChildRun:
     """Run the student's script under the harness and return what it reported. `launcher` starts the child: a
     fresh process by default, or a warm worker (checker.workers). Nothing the child writes comes back. With the
-    default launcher, a run goes to the warm worker a test session lends (checker.lending), where there is one."""
+    default launcher, a run goes to the warm worker a test session lends (checker.lending), where there is one.
+    Where a run store is named (checker.run_store), the same run made before is read back from it instead."""
+    from checker import run_store
+
+    stored = run_store.lookup(request)
+    if stored is not None:
+        return stored
     if launcher is None:
         from checker import lending
 
         borrowed = lending.borrowed_run(request)
         if borrowed is not None:
+            run_store.keep(request, borrowed)
             return borrowed
     launcher = launcher or FRESH_PROCESS
     inputs = Path(tempfile.mkdtemp(prefix="torchdrill-", dir=getattr(launcher, "inputs_parent", None)))
@@ -93,9 +100,11 @@ def run_in_sandbox(request: RunRequest, launcher=None) -> ChildRun:
         what = ledger.run_key(request.script_source, request.script_name, request.probes, request.entry_points,
                               request.overrides, request.device, request.custom_probes, request.max_train_batches,
                               sorted(request.data_files))
-        return _spawn_and_wait(sandbox, spec, request.limits, launcher, what=what)
+        run = _spawn_and_wait(sandbox, spec, request.limits, launcher, what=what)
     finally:
         _remove(inputs)
+    run_store.keep(request, run)
+    return run
 
 
 def _write_inputs(inputs: Path, request: RunRequest) -> list[str]:

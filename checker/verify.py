@@ -117,10 +117,12 @@ def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], 
 
 def forbidden_folders(scenario: Scenario) -> list[Path]:
     from checker.reference_cache import cache_path
+    from checker import run_store
     from checker.scenario import scenario_dirs, solutions_dir
 
+    stored_runs = [run_store.folder()] if run_store.folder() else []
     return [solutions_dir(), scenario.metadata_path.parent, scenario.solution_path.parent, *scenario_dirs(),
-            mnist.torchdrill_home(), mnist.heldout_dir(), cache_path()]
+            mnist.torchdrill_home(), mnist.heldout_dir(), cache_path(), *stored_runs]
 
 
 def measured_accuracy(run, lang: str = "en") -> tuple[float | None, str | None]:

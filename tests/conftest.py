@@ -97,12 +97,17 @@ def pytest_configure(config):
         config.pluginmanager.register(CostliestFirst())
 
 
+_session: dict = {}  # what the session fixtures made, for the helpers below
+
 
 @pytest.fixture(scope="session", autouse=True)
 def torchdrill_home(tmp_path_factory) -> Path:
     """The session's TORCHDRILL_HOME, and its reference cache for every process of the run, whatever home a test
     gives it: each scenario's reference is computed once per test process. A test of the cache sets its own."""
     home = tmp_path_factory.mktemp("torchdrill_home")
+    # one folder for the whole test run, whichever xdist worker asks: the parent of the workers' own
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else home
+    _session["run_store"] = shared / "run_store"
     saved = {name: os.environ.get(name) for name in ("TORCHDRILL_HOME", "TORCHDRILL_REFERENCE_CACHE")}
     os.environ["TORCHDRILL_HOME"] = str(home)
     os.environ["TORCHDRILL_REFERENCE_CACHE"] = str(home / "reference_results.json")
@@ -133,10 +138,20 @@ def close_lenders():
 
 
 def lent_worker_env() -> dict:
-    """The environment under which a `checker` subprocess runs its scripts on this test process's warm worker."""
+    """The environment under which a `checker` subprocess runs its scripts on this test process's warm worker,
+    and reads back the runs the test run has made already (shared_runs_env)."""
     from checker.lending import RUNS_ENV, RunLender
 
-    return {RUNS_ENV: lender(RunLender).address}
+    return {RUNS_ENV: lender(RunLender).address, **shared_runs_env()}
+
+
+def shared_runs_env() -> dict:
+    """The environment under which a `checker` subprocess reads back a run that any process of this test run has
+    made already, and keeps its own (checker.run_store): the same run happens once per test run. Only for tests
+    that are not about the run itself (a fresh process, a worker, isolation, the store)."""
+    from checker.run_store import STORE_ENV
+
+    return {STORE_ENV: str(_session["run_store"])}
 
 
 def run_python(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300,

@@ -1,0 +1,132 @@
+"""Runs already made, read back instead of made again. Where TORCHDRILL_RUN_STORE names a folder,
+checker.sandbox.run_in_sandbox looks each run up there by its key before it starts a child, and keeps there each
+run that ended normally. A test run sets it for the runs of tests that are not about the run itself, so that the
+same run (the same script, told the same things, with the same budget) happens once per test run.
+
+The key is everything a run's outcome depends on: the script's bytes and name, the probes, entry points, overrides,
+device, the scenario's own probes, the budget, the limits, the data files, torch's version and the checker's own
+child code. Only a run that ended normally is kept (the script ran to its end and the harness reported it, exit 0,
+no timeout, no cap reached, an untampered report, output not flooded): anything else is made again, so a crash or
+a timeout is never served from here.
+
+The store is the parent's: no child sees it (verify's forbidden folders name it, and bubblewrap shows only a run's
+own inputs). An entry that is not a regular file, is too large or does not read back as a run is ignored and
+replaced. Unset, which is the default everywhere but in the tests, the store costs one dictionary lookup.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import stat
+import time
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from checker import ledger
+
+STORE_ENV = "TORCHDRILL_RUN_STORE"
+MAX_ENTRY_BYTES = 32 * 1024 * 1024
+CHILD_CODE = Path(__file__).resolve().parent / "child"
+
+
+def folder() -> Path | None:
+    named = os.environ.get(STORE_ENV)
+    return Path(named) if named else None
+
+
+def key(request) -> str:
+    """The key of a checker.sandbox.RunRequest's run."""
+    data = sorted((name, _file_identity(Path(source))) for name, source in request.data_files.items())
+    told = [request.script_name, request.probes, request.entry_points, request.overrides, request.device,
+            request.custom_probes, request.max_train_batches, asdict(request.limits), data, _torch_version(),
+            _child_code()]
+    return hashlib.sha256(request.script_source + json.dumps(told, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def lookup(request):
+    """The stored checker.sandbox.ChildRun of this request's run, or None."""
+    where = folder()
+    if where is None:
+        return None
+    entry = _read(where / f"{key(request)}.json")
+    if entry is None:
+        return None
+    from checker.sandbox import ChildRun
+
+    try:
+        run = ChildRun(**{f.name: entry[f.name] for f in fields(ChildRun) if f.name != "over"})
+    except (KeyError, TypeError):
+        return None
+    if not isinstance(run.messages, list) or not all(isinstance(m, dict) for m in run.messages):
+        return None
+    ledger.record("shared", kind="run")
+    return run
+
+
+def keep(request, run) -> None:
+    """Store a run that ended normally; never fails the caller."""
+    where = folder()
+    if where is None or not ended_normally(run):
+        return
+    entry = {k: v for k, v in asdict(run).items() if k != "over"}
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        target = where / f"{key(request)}.json"
+        partial = target.with_suffix(f".{os.getpid()}.{time.monotonic_ns()}.partial")
+        partial.write_text(json.dumps(entry), encoding="utf-8")
+        partial.replace(target)  # whole or not at all, whoever reads it meanwhile
+    except (OSError, TypeError, ValueError):
+        return
+
+
+def ended_normally(run) -> bool:
+    """The script ran to its end and reported it, and nothing stopped or doubted the run."""
+    return (run.returncode == 0 and run.first("done") is not None and not run.timed_out and run.over is None
+            and not run.tampered and not run.output_flooded)
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            entry = json.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    return entry if isinstance(entry, dict) else None
+
+
+def _file_identity(path: Path) -> list:
+    try:
+        info = path.stat()
+    except OSError:
+        return [str(path)]
+    return [str(path), info.st_size, info.st_mtime_ns]
+
+
+@functools.cache
+def _torch_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+@functools.cache
+def _child_code() -> str:
+    """What the child runs of ours: a change to the harness or a probe is another run."""
+    digest = hashlib.sha256()
+    for path in sorted(CHILD_CODE.rglob("*.py")):
+        digest.update(path.relative_to(CHILD_CODE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

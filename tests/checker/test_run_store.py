@@ -1,0 +1,82 @@
+"""The run store (checker/run_store.py): the same run, made again, is read back instead of made again, with the same
+verdict; what did not end normally, and anything odd in the store, is run again; no child can see the store."""
+from __future__ import annotations
+
+import json
+import os
+
+from checker.run_store import STORE_ENV
+from tests.conftest import REPO, run_python
+
+SCRIPT = REPO / "buggy_examples" / "stray_break.py"  # one step an epoch: a short run
+
+
+def verify(script, store, ledger, *args):
+    result = run_python("-m", "checker", "verify", str(script), "--scenario", "stray_break", "--json", *args,
+                        env={STORE_ENV: str(store), "TORCHDRILL_RUN_LEDGER": str(ledger)}, cwd=script.parent)
+    events = [json.loads(line) for line in ledger.read_text().splitlines()] if ledger.exists() else []
+    ledger.unlink(missing_ok=True)
+    return result, events
+
+
+def runs_made(events) -> int:
+    return sum(e["event"] == "run" for e in events)
+
+
+def test_the_same_run_is_read_back_with_the_same_verdict_and_another_run_is_made(tmp_path):
+    store, ledger = tmp_path / "store", tmp_path / "ledger.jsonl"
+    mine = tmp_path / "stray_break.py"
+    mine.write_bytes(SCRIPT.read_bytes())
+    first, made = verify(mine, store, ledger)
+    assert first.returncode == 1 and runs_made(made) == 2, first.stderr[-2000:]  # the reference, then the script
+    again, read_back = verify(mine, store, ledger)
+    assert runs_made(read_back) == 0 and [e["kind"] for e in read_back if e["event"] == "shared"] == [
+        "reference", "run"]
+    assert not [e for e in read_back if e["event"] == "torch_process"]
+    verdicts = [json.loads(r.stdout) for r in (first, again)]
+    for verdict in verdicts:
+        verdict.pop("duration_s")
+    assert verdicts[0] == verdicts[1] and verdicts[0]["status"] == "not_fixed"
+    mine.write_bytes(SCRIPT.read_bytes() + b"\n# a comment is another script\n")
+    _, changed = verify(mine, store, ledger)
+    assert runs_made(changed) == 1
+    _, other_budget = verify(mine, store, ledger, "--timeout", "170")  # the limits are part of the run
+    assert runs_made(other_budget) == 1
+
+
+def test_a_run_that_did_not_end_normally_is_made_again_and_odd_entries_are_ignored(tmp_path):
+    store, ledger = tmp_path / "store", tmp_path / "ledger.jsonl"
+    crashes = tmp_path / "stray_break.py"
+    crashes.write_bytes(SCRIPT.read_bytes().replace(b"n_epochs = 1", b"n_epochs = 1\nraise SystemExit(3)"))
+    for _ in range(2):
+        result, events = verify(crashes, store, ledger)
+        assert json.loads(result.stdout)["status"] == "crashed" and runs_made(events) == 1
+    fine = tmp_path / "fine" / "stray_break.py"
+    fine.parent.mkdir()
+    fine.write_bytes(SCRIPT.read_bytes())
+    verify(fine, store, ledger)
+    (entry,) = [p for p in store.iterdir() if p.suffix == ".json"]  # the crash was never kept
+    for odd in ("not json", "a fifo", "a link"):
+        entry.unlink()
+        if odd == "not json":
+            entry.write_text("{")
+        elif odd == "a fifo":
+            os.mkfifo(entry)
+        else:
+            (tmp_path / "elsewhere.json").write_text("{}")
+            entry.symlink_to(tmp_path / "elsewhere.json")
+        result, events = verify(fine, store, ledger)
+        assert json.loads(result.stdout)["status"] == "not_fixed" and runs_made(events) == 1, odd
+
+
+def test_no_child_sees_the_store(tmp_path):
+    store, ledger = tmp_path / "store", tmp_path / "ledger.jsonl"
+    store.mkdir()
+    (store / "planted.json").write_text("{}")
+    peeks = tmp_path / "stray_break.py"
+    peeks.write_bytes(SCRIPT.read_bytes().replace(
+        b"n_epochs = 1", f"n_epochs = 1\nimport os\nprint(os.listdir({str(store)!r}))".encode()))
+    result, _ = verify(peeks, store, ledger)
+    verdict = json.loads(result.stdout)
+    assert verdict["status"] == "crashed" and "planted.json" not in result.stdout, result.stdout[-2000:]
+    assert "FileNotFoundError" in verdict["traceback"] or "PermissionError" in verdict["traceback"]
