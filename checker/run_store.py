@@ -105,12 +105,25 @@ def _read(path: Path) -> dict | None:
     return entry if isinstance(entry, dict) else None
 
 
-def _file_identity(path: Path) -> list:
+def _file_identity(path: Path) -> str:
+    """The file's content, whatever folder holds it (each test's home unpacks its own copy of the data)."""
     try:
         info = path.stat()
     except OSError:
-        return [str(path)]
-    return [str(path), info.st_size, info.st_mtime_ns]
+        return f"unreadable: {path}"
+    return _digest(str(path), info.st_size, info.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return f"unreadable: {path}"
+    return digest.hexdigest()
 
 
 @functools.cache

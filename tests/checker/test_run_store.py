@@ -12,8 +12,10 @@ SCRIPT = REPO / "buggy_examples" / "stray_break.py"  # one step an epoch: a shor
 
 
 def verify(script, store, ledger, *args):
+    env = {STORE_ENV: str(store), "TORCHDRILL_RUN_LEDGER": str(ledger),  # and a reference cache of its own:
+           "TORCHDRILL_REFERENCE_CACHE": str(store.parent / "reference.json")}  # the first run computes it
     result = run_python("-m", "checker", "verify", str(script), "--scenario", "stray_break", "--json", *args,
-                        env={STORE_ENV: str(store), "TORCHDRILL_RUN_LEDGER": str(ledger)}, cwd=script.parent)
+                        env=env, cwd=script.parent)
     events = [json.loads(line) for line in ledger.read_text().splitlines()] if ledger.exists() else []
     ledger.unlink(missing_ok=True)
     return result, events
@@ -48,14 +50,16 @@ def test_a_run_that_did_not_end_normally_is_made_again_and_odd_entries_are_ignor
     store, ledger = tmp_path / "store", tmp_path / "ledger.jsonl"
     crashes = tmp_path / "stray_break.py"
     crashes.write_bytes(SCRIPT.read_bytes().replace(b"n_epochs = 1", b"n_epochs = 1\nraise SystemExit(3)"))
-    for _ in range(2):
+    for reference_too in (1, 0):  # the first verify also computes the reference
         result, events = verify(crashes, store, ledger)
-        assert json.loads(result.stdout)["status"] == "crashed" and runs_made(events) == 1
+        assert json.loads(result.stdout)["status"] == "crashed" and runs_made(events) == 1 + reference_too
+    kept = set(store.glob("*.json"))
+    assert len(kept) == 1  # the reference's run: the crash was never kept
     fine = tmp_path / "fine" / "stray_break.py"
     fine.parent.mkdir()
     fine.write_bytes(SCRIPT.read_bytes())
     verify(fine, store, ledger)
-    (entry,) = [p for p in store.iterdir() if p.suffix == ".json"]  # the crash was never kept
+    (entry,) = set(store.glob("*.json")) - kept
     for odd in ("not json", "a fifo", "a link"):
         entry.unlink()
         if odd == "not json":

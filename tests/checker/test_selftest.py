@@ -40,7 +40,7 @@ def test_selftest_reports_a_buggy_script_that_already_passes(tmp_path, monkeypat
     metadata = metadata.split("[[variants]]")[0]
     (tmp_path / "zero_grad_clone.toml").write_text(metadata)
     result = run_python("-m", "checker", "selftest", "zero_grad_clone", "--json",
-                        env={"TORCHDRILL_SCENARIOS": str(tmp_path)}, timeout=600)
+                        env={"TORCHDRILL_SCENARIOS": str(tmp_path), **shared_runs_env()}, timeout=600)
     assert result.returncode == 1
     (report,) = json.loads(result.stdout)
     assert "the solution is identical to the buggy script" in report["problems"]
@@ -72,7 +72,7 @@ replace = []
 expect = "pass"
 '''
     (tmp_path / "crashy.toml").write_text(metadata)
-    env = {"TORCHDRILL_SCENARIOS": str(tmp_path), "COLUMNS": "250"}
+    env = {"TORCHDRILL_SCENARIOS": str(tmp_path), "COLUMNS": "250", **shared_runs_env()}  # the second reads back
     result = run_python("-m", "checker", "selftest", "crashy", "--quick", "--json", env=env, timeout=600)
     (report,) = json.loads(result.stdout)
     crash = next(c for c in report["cases"] if c["name"] == "variant: a typo that crashes")
