@@ -10,9 +10,18 @@ import pytest
 from checker.scenario import find, load_all
 from checker.selftest import cases_of, quick_applies, run_case
 from checker.verify import verify
+from tests.conftest import lent_worker_env
 
 
-def test_a_capped_pass_stops_at_the_cap_and_is_not_judged_as_ended_early(tmp_path):
+@pytest.fixture
+def borrowing(monkeypatch):
+    """Not about the process a run starts in: this test process's runs go to its lent warm worker, and a run made
+    before in this test run is read back."""
+    for name, value in lent_worker_env().items():
+        monkeypatch.setenv(name, value)
+
+
+def test_a_capped_pass_stops_at_the_cap_and_is_not_judged_as_ended_early(tmp_path, borrowing):
     scenario = find("stray_break")  # its probe is full_epochs: a pass that ends early fails it
     script = tmp_path / "stray_break.py"
     script.write_text(scenario.solution_path.read_text())
@@ -24,7 +33,7 @@ def test_a_capped_pass_stops_at_the_cap_and_is_not_judged_as_ended_early(tmp_pat
     assert verdict.curves["student"]["accuracy"], "the evaluation after the capped pass ran"
 
 
-def test_the_buggy_script_fails_its_probe_at_the_quick_budget_and_a_crash_needs_the_whole_run(tmp_path):
+def test_the_buggy_script_fails_its_probe_at_the_quick_budget_and_a_crash_needs_the_whole_run(tmp_path, borrowing):
     scenario = find("zero_grad")
     buggy = run_case(scenario, scenario.buggy_path.read_text(), "buggy script", "fail", (), None, quick=True)
     assert buggy.ok and buggy.budget == "quick" and buggy.failed_checks == ["grads_zeroed"]

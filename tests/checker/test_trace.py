@@ -18,13 +18,6 @@ def trace(*args, cwd=None, timeout=600):
     return json.loads(result.stdout), result
 
 
-@pytest.mark.parametrize("script", sorted(OWN.glob("*.py")), ids=lambda p: p.stem)
-def test_trace_is_quiet_on_correct_scripts_of_our_own(script):
-    data, result = trace(script, "--max-steps", "40")
-    assert data["findings"] == [], data
-    assert data["status"] in ("finished", "budget") and result.returncode == 0, data
-
-
 def test_a_shape_check_on_one_batch_is_not_an_evaluation(tmp_path):
     # Tutorials push one batch through the fresh model to print a shape: no eval(), no no_grad, and no bug.
     (tmp_path / "peek.py").write_text(
@@ -149,21 +142,29 @@ def test_an_evaluation_over_batches_the_script_makes_itself_is_judged(tmp_path):
     assert data["findings"] == [] and result.returncode == 0, data
 
 
-@pytest.mark.parametrize("head, named", [("nn.ReLU()", "ReLU"), ("nn.Sigmoid()", "sigmoid"),
-                                         ("nn.Softmax(dim=1)", "softmax")])
-def test_what_squashed_the_scores_before_cross_entropy_is_named(tmp_path, head, named):
-    (tmp_path / "head.py").write_text(
-        "import torch, torch.nn as nn, torch.nn.functional as F\ntorch.manual_seed(1)\n"
-        "data = torch.utils.data.TensorDataset(torch.randn(96, 4), torch.randint(0, 3, (96,)))\n"
-        "loader = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)\n"
-        f"net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3), {head})\n"
-        "opt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
-        "for x, y in loader:\n    opt.zero_grad()\n    F.cross_entropy(net(x), y).backward()\n    opt.step()\n")
-    data, _ = trace(tmp_path / "head.py")
-    assert [(f["code"], f["message"]) for f in data["findings"]] == [
-        ("TD108", f"cross_entropy was given the output of {named}, not logits")], data
-    zh = run_python("-m", "checker", "trace", "--lang", "zh", str(tmp_path / "head.py"), timeout=300)
-    assert f"传给 cross_entropy 的是 {named} 的输出" in zh.stdout + zh.stderr
+HEADS = {"nn.ReLU()": "ReLU", "nn.Sigmoid()": "sigmoid", "nn.Softmax(dim=1)": "softmax"}
+
+
+def test_what_squashed_the_scores_before_cross_entropy_is_named(tmp_path):
+    """Each head in a script of its own, traced together (checker.trace.trace_many), then one of them through the
+    command line in Chinese."""
+    from checker.trace import trace_many
+
+    scripts = []
+    for number, head in enumerate(HEADS):
+        scripts.append(tmp_path / f"head{number}.py")
+        scripts[-1].write_text(
+            "import torch, torch.nn as nn, torch.nn.functional as F\ntorch.manual_seed(1)\n"
+            "data = torch.utils.data.TensorDataset(torch.randn(96, 4), torch.randint(0, 3, (96,)))\n"
+            "loader = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)\n"
+            f"net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3), {head})\n"
+            "opt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+            "for x, y in loader:\n    opt.zero_grad()\n    F.cross_entropy(net(x), y).backward()\n    opt.step()\n")
+    for named, result in zip(HEADS.values(), trace_many(scripts)):
+        assert [(f.code, f.message) for f in result.findings] == [
+            ("TD108", f"cross_entropy was given the output of {named}, not logits")], result.to_dict()
+    zh = run_python("-m", "checker", "trace", "--lang", "zh", str(scripts[-1]), timeout=300)
+    assert "传给 cross_entropy 的是 softmax 的输出" in zh.stdout + zh.stderr
 
 
 LEAVES = '''import os, subprocess, sys

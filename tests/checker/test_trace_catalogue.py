@@ -1,7 +1,8 @@
 """`checker trace` on the catalogue: every buggy script's bug found at its cause's line, and nothing found on
-the solutions and on every fix a scenario declares as passing. The scripts of each folder are traced together
-(checker.trace.trace_many: one warm worker per folder behind bubblewrap, each script starting clean); the command
-line itself is tested in tests/checker/test_trace.py. (A file of its own, so pytest-xdist runs it beside that one.)"""
+the solutions, on every fix a scenario declares as passing and on correct scripts of our own. The scripts of each
+folder are traced together (checker.trace.trace_many: one warm worker per folder behind bubblewrap, each script
+starting clean); the command line itself is tested in tests/checker/test_trace.py. (A file of its own, so
+pytest-xdist runs it beside that one.)"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,9 @@ import pytest
 
 from checker.scenario import find, load_all, variant_source
 from checker.trace import trace_many
+from tests.conftest import REPO
 
+OWN = REPO / "tests" / "fixtures" / "own_scripts"  # correct scripts of other shapes: a VAE, a word LM, ...
 STEPS = "10"  # enough for every probe: each bug shows in the first steps, or in the evaluation the budget lets run
 
 
@@ -75,4 +78,16 @@ def test_trace_is_quiet_on_the_solution(scenario_id, traced):
 def test_trace_is_quiet_on_every_passing_variant(number, traced):
     scenario_id, _ = PASSING[number]
     data = next(d for path, d in traced.items() if path.name == f"{scenario_id}_{number}.py")
+    assert data["findings"] == [] and data["status"] in ("finished", "budget"), data
+
+
+@pytest.fixture(scope="module")
+def own_traced() -> dict[Path, dict]:
+    scripts = sorted(OWN.glob("*.py"))
+    return {path: result.to_dict() for path, result in zip(scripts, trace_many(scripts, max_steps=40))}
+
+
+@pytest.mark.parametrize("script", sorted(OWN.glob("*.py")), ids=lambda p: p.stem)
+def test_trace_is_quiet_on_correct_scripts_of_our_own(script, own_traced):
+    data = own_traced[script]
     assert data["findings"] == [] and data["status"] in ("finished", "budget"), data
