@@ -164,12 +164,16 @@ def run(spec: dict, reporter: Reporter) -> None:
                   eval_model_calls=probes.eval_model_calls, curves=curves.series())
 
 
-def forget_our_modules() -> None:
-    """Drop the checker's own modules from sys.modules before the script runs. The probes at work keep their
-    classes and functions; a name the script resolves from a string ('checker.child.probes:ProbeSet', through
-    pkgutil or importlib) imports a fresh copy, never one of the objects that judge it. (Such code goes to review
-    anyway: checker/allowlist.toml.)"""
-    for name in [n for n in sys.modules if n == "checker" or n.startswith("checker.")]:
+OUR_PACKAGES = ("checker", "reference", "quizzes", "buggy_examples")  # the import names torchdrill installs
+
+
+def forget_our_modules(packages: tuple[str, ...] = ("checker",)) -> None:
+    """Drop our own modules from sys.modules before the script runs. The probes at work keep their classes and
+    functions; a name the script resolves from a string ('checker.child.probes:ProbeSet', through pkgutil or
+    importlib) imports a fresh copy, never one of the objects that judge it. (Such code goes to review anyway:
+    checker/allowlist.toml.) The tracer forgets every package of ours: a user's own reference.py or checker.py
+    beside their script is then the one it imports, as under `python train.py`."""
+    for name in [n for n in sys.modules if n.split(".", 1)[0] in packages]:
         del sys.modules[name]
 
 

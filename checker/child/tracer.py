@@ -11,7 +11,7 @@ import sys
 import time
 import traceback
 
-from checker.child.harness import Reporter, child_main
+from checker.child.harness import OUR_PACKAGES, Reporter, child_main, forget_our_modules
 
 
 def run(spec: dict, reporter: Reporter) -> None:
@@ -33,12 +33,13 @@ def run(spec: dict, reporter: Reporter) -> None:
                          on_finding=lambda f: reporter.send("finding", finding=f.__dict__))
     script = spec["script"]
     sys.argv = [script, *spec["argv"]]
-    sys.path.insert(0, os.path.dirname(script))
+    sys.path.insert(0, os.path.dirname(script))  # before ours, as `python SCRIPT` puts it
     os.chdir(spec["cwd"])
     status, error, error_at = "finished", "", (None, None)
     probes.install()
     curves = CurveRecorder(None, "cpu")  # the loss per step only: an arbitrary script has no train() to time epochs
     curves.install(None, None)
+    forget_our_modules(OUR_PACKAGES)  # the user's own reference.py or checker.py is the one their script imports
     began = time.perf_counter()
     try:
         runpy.run_path(script, run_name="__main__")

@@ -206,3 +206,18 @@ def test_scripts_traced_together_each_start_clean_and_find_what_they_would_alone
     assert [(f.code, f.line) for f in together.findings] == [(f.code, f.line) for f in alone.findings] != []
     assert together.isolation == alone.isolation
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_the_users_own_modules_named_like_ours_are_the_ones_their_script_imports(tmp_path):
+    """A practitioner's folder may hold its own reference.py or checker.py: their script imports theirs, as
+    `python train.py` would, and ours never see them (issue 23)."""
+    (tmp_path / "checker.py").write_text("raise SystemExit('the checker imported the user checker.py')\n")
+    (tmp_path / "reference.py").write_text("VALUE = 'the user reference.py'\n")
+    (tmp_path / "train.py").write_text(
+        "import torch, torch.nn as nn, torch.nn.functional as F\nimport reference\nprint('got', reference.VALUE)\n"
+        "net = nn.Linear(4, 2)\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nfor _ in range(3):\n"
+        "    opt.zero_grad()\n    F.cross_entropy(net(torch.randn(8, 4)), torch.randint(0, 2, (8,))).backward()\n"
+        "    opt.step()\n")
+    data, result = trace(tmp_path / "train.py", "--show-output")
+    assert data["status"] == "finished" and data["findings"] == [], data
+    assert "got the user reference.py" in data["output"] and result.returncode == 0
