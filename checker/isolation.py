@@ -34,6 +34,8 @@ ENV = "TORCHDRILL_ISOLATION"
 BUBBLEWRAP, PROCESS = "bubblewrap", "process"
 INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
 CHECKER_PARENT = Path(__file__).resolve().parent.parent
+TORCHDRILL_PACKAGE = Path(__file__).resolve().parent.parent.parent if CHECKER_PARENT.name == "_lib" else (
+    CHECKER_PARENT / "torchdrill")  # installed, _lib's parent; in a clone, the repository's torchdrill/
 SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
                 "/etc/group", "/etc/nsswitch.conf")
@@ -224,7 +226,7 @@ def _runtime_binds() -> list[str]:
     labels hidden."""
     roots = python_roots()
     child_side = (CHECKER_PARENT / "checker" / "__init__.py", CHECKER_PARENT / "checker" / "child",
-                  CHECKER_PARENT / "reference")
+                  CHECKER_PARENT / "reference", TORCHDRILL_PACKAGE)  # the scripts' `from torchdrill.data import`
     binds = _parents([*roots, *child_side], bound=roots)
     for root in roots:
         binds += ["--ro-bind", str(root), str(root)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,6 +21,7 @@ import pytest
 from tests.conftest import REPO
 
 CHECK = """
+import torchdrill  # puts the installed packages on the path, behind everything else
 import reference, quizzes, buggy_examples
 from pathlib import Path
 from reference import data
@@ -40,19 +42,37 @@ print('wheel ok', len(train), len(test), len(scenarios), 'scenarios', len(banks)
 """
 
 
-PACKAGES = ("checker", "quizzes", "reference", "buggy_examples")  # the import names the wheel installs
+PACKAGES = ("checker", "quizzes", "reference", "buggy_examples")  # the repository's folders, in torchdrill/_lib/
+SOURCES = ("torchdrill", *PACKAGES, "pyproject.toml", "setup.py", "README.md")  # what building the wheel reads
+
+
+def files_of(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc")]
 
 
 def check_file_list(wheel: Path) -> None:
-    """Every file of the four packages in the repository (scenarios, solutions, banks, templates, messages, the
-    MNIST subset and the held-out images) is in the wheel, and nothing else is: no test, benchmark or tool."""
+    """Every file of the four folders in the repository (scenarios, solutions, banks, templates, messages, the
+    MNIST subset and the held-out images) is in the wheel under torchdrill/_lib/, beside the torchdrill package,
+    and nothing else is: no test, benchmark or tool, and no import name but `torchdrill`."""
     with zipfile.ZipFile(wheel) as archive:
         inside = {name for name in archive.namelist() if not name.startswith("torchdrill-")}
-    ours = {str(path.relative_to(REPO)) for package in PACKAGES for path in (REPO / package).rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc")}
+    ours = {f"torchdrill/_lib/{path.relative_to(REPO)}" for package in PACKAGES for path in files_of(REPO / package)}
+    ours |= {str(path.relative_to(REPO)) for path in files_of(REPO / "torchdrill")}
     assert ours - inside == set(), f"missing from the wheel: {sorted(ours - inside)[:10]}"
     assert inside - ours == set(), f"in the wheel but not ours: {sorted(inside - ours)[:10]}"
-    assert {name.split("/")[0] for name in inside} == set(PACKAGES)
+    assert {name.split("/")[0] for name in inside} == {"torchdrill"}
+
+
+def sources(folder: Path) -> Path:
+    """The files a wheel is built from, copied (a build folder of the developer's, left in the repository by an
+    earlier build, never reaches the wheel)."""
+    for name in SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, folder / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(REPO / name, folder / name)
+    return folder
 
 
 OURS = ("torchdrill", "__editable__", "checker", "quizzes", "reference", "buggy_examples", "pip", "__pycache__")
@@ -90,9 +110,10 @@ def machine_packages(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Installed:
     root = tmp_path_factory.mktemp("pip_user")
+    source = sources(tmp_path_factory.mktemp("source"))
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root / "wheels"),
-         str(REPO)], capture_output=True, text=True, timeout=300, cwd=root,
+         str(source)], capture_output=True, text=True, timeout=300, cwd=root,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = (root / "wheels").glob("torchdrill-*.whl")
@@ -119,7 +140,7 @@ def empty_folder(installed: Installed, name: str) -> Path:
 def test_the_wheel_installs_its_commands_and_data_under_the_import_names(installed):
     names = sorted(p.name for p in installed.site_packages.iterdir()
                    if not p.name.endswith((".dist-info", ".pth")) and p.name != "__pycache__")
-    assert names == sorted(PACKAGES)
+    assert names == ["torchdrill"]  # one import name: nothing called checker, reference or quizzes
     assert (installed.bin / "checker").is_file() and (installed.bin / "quiz").is_file()
     work = empty_folder(installed, "data_check")
     result = installed.run("python", "-c", CHECK, cwd=work, home=work / "home", timeout=300)
@@ -138,7 +159,7 @@ def test_a_learner_with_only_the_wheel_works_in_an_exercise_folder_of_their_own(
     def checker(*args, cwd=learner):
         return installed.run("checker", *args, "--lang", "en", cwd=cwd, home=home)
 
-    shipped = installed.site_packages / "buggy_examples" / "stray_break.py"
+    shipped = installed.site_packages / "torchdrill" / "_lib" / "buggy_examples" / "stray_break.py"
     before = shipped.read_bytes()
     first = checker("next")
     assert "checker init && cd torchdrill-exercises" in first.stdout and "site-packages" not in first.stdout, first
@@ -165,7 +186,8 @@ def test_lint_and_quizzes_run_from_the_wheel(installed):
 
     work = empty_folder(installed, "practitioner")
     home = work / ".home"
-    (work / "train.py").write_text((installed.site_packages / "buggy_examples" / "zero_grad.py").read_text())
+    (work / "train.py").write_text((installed.site_packages / "torchdrill" / "_lib" / "buggy_examples" /
+                                    "zero_grad.py").read_text())
     linted = installed.run("checker", "lint", "train.py", cwd=work, home=home, timeout=120)
     assert linted.returncode == 1 and "TD101" in linted.stdout, linted.stdout + linted.stderr
     (work / "answers.toml").write_text('from_list = "t = torch.tensor(data)"\n', encoding="utf-8")
@@ -193,7 +215,7 @@ def test_an_instructor_with_only_the_wheel_scaffolds_proves_and_grades(installed
     assert proved.returncode == 0, proved.stdout[-2000:] + proved.stderr[-2000:]
     (report,) = json.loads(proved.stdout)
     assert report["ok"] and len(report["cases"]) >= 4
-    shipped = installed.site_packages / "buggy_examples" / "stray_break.py"
+    shipped = installed.site_packages / "torchdrill" / "_lib" / "buggy_examples" / "stray_break.py"
     (course / "class").mkdir()
     (course / "class" / "ann.py").write_text(shipped.read_text())
     (course / "class" / "bob.py").write_text("".join(line for line in shipped.read_text().splitlines(keepends=True)
@@ -203,3 +225,32 @@ def test_an_instructor_with_only_the_wheel_scaffolds_proves_and_grades(installed
     assert grades.returncode == 0, grades.stdout[-2000:] + grades.stderr[-2000:]
     statuses = {g["student"]: g["status"] for g in json.loads((course / "grades.json").read_text())}
     assert statuses == {"ann": "not_fixed", "bob": "fixed"}
+
+
+def test_distributions_named_checker_and_reference_beside_it_keep_their_names_and_ours_still_work(installed):
+    """PyPI has distributions called checker and reference: installed beside torchdrill, each keeps its import
+    name, and torchdrill's commands (and `python -m torchdrill.checker`) still run ours, a verify included."""
+    theirs = [installed.site_packages / "checker", installed.site_packages / "reference.py"]
+    theirs[0].mkdir()
+    (theirs[0] / "__init__.py").write_text("THEIRS = 'their checker'\n")
+    theirs[1].write_text("THEIRS = 'their reference'\n")
+    work = empty_folder(installed, "beside")
+    home = work / ".home"
+    try:
+        imported = installed.run("python", "-c", "import checker, reference; print(checker.THEIRS, reference.THEIRS)",
+                                 cwd=work, home=home)
+        assert imported.stdout.strip() == "their checker their reference", imported.stderr
+        listed = installed.run("checker", "list", "--json", cwd=work, home=home)
+        assert listed.returncode == 0 and "stray_break" in listed.stdout, listed.stderr[-2000:]
+        module = installed.run("python", "-m", "torchdrill.checker", "--help", cwd=work, home=home)
+        assert module.returncode == 0 and "Usage" in module.stdout, module.stderr[-2000:]
+        quizzes = installed.run("python", "-m", "torchdrill.quiz", "list", cwd=work, home=home)
+        assert quizzes.returncode == 0 and "tensors" in quizzes.stdout, quizzes.stderr[-2000:]
+        (work / "stray_break.py").write_text(
+            (installed.site_packages / "torchdrill" / "_lib" / "buggy_examples" / "stray_break.py").read_text())
+        verified = installed.run("checker", "verify", "stray_break.py", "--json", cwd=work, home=home)
+        assert verified.returncode == 1, verified.stdout[-2000:] + verified.stderr[-2000:]
+        assert json.loads(verified.stdout)["status"] == "not_fixed"
+    finally:
+        shutil.rmtree(theirs[0])
+        theirs[1].unlink()

@@ -164,7 +164,7 @@ def run(spec: dict, reporter: Reporter) -> None:
                   eval_model_calls=probes.eval_model_calls, curves=curves.series())
 
 
-OUR_PACKAGES = ("checker", "reference", "quizzes", "buggy_examples")  # the import names torchdrill installs
+OUR_PACKAGES = ("torchdrill", "checker", "reference", "quizzes", "buggy_examples")  # ours, installed or cloned
 
 
 def forget_our_modules(packages: tuple[str, ...] = ("checker",)) -> None:

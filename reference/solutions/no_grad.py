@@ -8,7 +8,7 @@ import torch.nn.functional as F
 import torch.optim as optim
 import torchvision
 
-from reference.data import mnist_root
+from torchdrill.data import mnist_root
 
 n_epochs = 1
 batch_size = 100  # both loaders use it, as in the notebook

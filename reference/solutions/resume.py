@@ -11,7 +11,7 @@ import torch.nn.functional as F
 import torch.optim as optim
 import torchvision
 
-from reference.data import mnist_root
+from torchdrill.data import mnist_root
 
 n_epochs = 1  # epochs before the checkpoint
 n_resume_epochs = 1  # epochs after resuming from it

@@ -9,7 +9,7 @@ import torch.optim as optim
 import torchvision
 from torch.optim.lr_scheduler import StepLR
 
-from reference.data import mnist_root
+from torchdrill.data import mnist_root
 
 n_epochs = 1
 batch_size_train = 32

@@ -143,6 +143,9 @@ FLAGGED = [  # (source, code, line of the hit)
     ("from reference.solutions import zero_grad\n", "checker_import", 1),
     ("from reference import solutions\n", "checker_import", 1),
     ("import torchdrill\n", "checker_import", 1),
+    ("from torchdrill import entry\n", "checker_import", 1),
+    ("import torchdrill.checker\n", "checker_import", 1),
+    ("from torchdrill.data import use_our_packages\n", "checker_import", 1),
     ("__import__('checker')\n", "checker_import", 1),
     ("import importlib\nimportlib.import_module('checker.progress')\n", "checker_import", 2),
     # Beyond the allowlist (checker/allowlist.toml): what graded code is not declared to need, and reflection.
