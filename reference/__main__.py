@@ -4,17 +4,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from reference.config import DEVICES, OPTIMIZERS, PRESETS
 from reference.data import DATA_KINDS
 from reference.threads import quiet_this_process
 
 quiet_this_process()  # before torch is imported
+# Installed, the package lives in torchdrill/_lib/ and runs as `python -m torchdrill.reference`; in a clone, as itself.
+INSTALLED = Path(__file__).resolve().parent.parent.name == "_lib"
+PROG = "python -m torchdrill.reference" if INSTALLED else "python -m reference"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m reference",
+        prog=PROG,
         description="Train one of the tutorials' MNIST networks with a fixed seed and report loss, accuracy and time. "
         "Unset options take the model's preset (its tutorial's optimizer, learning rate and batch size).",
     )

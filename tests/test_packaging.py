@@ -229,7 +229,8 @@ def test_an_instructor_with_only_the_wheel_scaffolds_proves_and_grades(installed
 
 def test_distributions_named_checker_and_reference_beside_it_keep_their_names_and_ours_still_work(installed):
     """PyPI has distributions called checker and reference: installed beside torchdrill, each keeps its import
-    name, and torchdrill's commands (and `python -m torchdrill.checker`) still run ours, a verify included."""
+    name, and torchdrill's commands (and `python -m torchdrill.checker`, `.quiz`, `.reference`) still run ours, a
+    verify included."""
     theirs = [installed.site_packages / "checker", installed.site_packages / "reference.py"]
     theirs[0].mkdir()
     (theirs[0] / "__init__.py").write_text("THEIRS = 'their checker'\n")
@@ -246,6 +247,8 @@ def test_distributions_named_checker_and_reference_beside_it_keep_their_names_an
         assert module.returncode == 0 and "Usage" in module.stdout, module.stderr[-2000:]
         quizzes = installed.run("python", "-m", "torchdrill.quiz", "list", cwd=work, home=home)
         assert quizzes.returncode == 0 and "tensors" in quizzes.stdout, quizzes.stderr[-2000:]
+        pipeline = installed.run("python", "-m", "torchdrill.reference", "--help", cwd=work, home=home)
+        assert pipeline.returncode == 0 and "usage: python -m torchdrill.reference" in pipeline.stdout, pipeline
         (work / "stray_break.py").write_text(
             (installed.site_packages / "torchdrill" / "_lib" / "buggy_examples" / "stray_break.py").read_text())
         verified = installed.run("checker", "verify", "stray_break.py", "--json", cwd=work, home=home)
