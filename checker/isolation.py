@@ -225,8 +225,11 @@ def _runtime_binds() -> list[str]:
     """The Python install, then the child-side code and the reference package, with the solutions and the held-out
     labels hidden."""
     roots = python_roots()
+    # the scripts' `from torchdrill.data import`: installed, the package is in a root already (bound again, it
+    # would show the _lib files hidden below); in a clone, the repository's torchdrill/ is bound on its own
+    ours = [] if any(_inside(TORCHDRILL_PACKAGE, root) for root in roots) else [TORCHDRILL_PACKAGE]
     child_side = (CHECKER_PARENT / "checker" / "__init__.py", CHECKER_PARENT / "checker" / "child",
-                  CHECKER_PARENT / "reference", TORCHDRILL_PACKAGE)  # the scripts' `from torchdrill.data import`
+                  CHECKER_PARENT / "reference", *ours)
     binds = _parents([*roots, *child_side], bound=roots)
     for root in roots:
         binds += ["--ro-bind", str(root), str(root)]

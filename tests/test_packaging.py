@@ -227,10 +227,16 @@ def test_an_instructor_with_only_the_wheel_scaffolds_proves_and_grades(installed
     assert statuses == {"ann": "not_fixed", "bob": "fixed"}
 
 
+LOOK = """import os, torchdrill
+lib = os.path.join(os.path.dirname(torchdrill.__file__), "_lib")
+print("SEEN", sorted(os.listdir(os.path.join(lib, "checker"))), os.listdir(os.path.join(lib, "reference", "solutions")))
+"""  # what a sandboxed run sees of the installed checker: its child side alone, and no solution
+
+
 def test_distributions_named_checker_and_reference_beside_it_keep_their_names_and_ours_still_work(installed):
     """PyPI has distributions called checker and reference: installed beside torchdrill, each keeps its import
     name, and torchdrill's commands (and `python -m torchdrill.checker`, `.quiz`, `.reference`) still run ours, a
-    verify included."""
+    verify included; a sandboxed run sees of the installed checker its child side alone."""
     theirs = [installed.site_packages / "checker", installed.site_packages / "reference.py"]
     theirs[0].mkdir()
     (theirs[0] / "__init__.py").write_text("THEIRS = 'their checker'\n")
@@ -254,6 +260,10 @@ def test_distributions_named_checker_and_reference_beside_it_keep_their_names_an
         verified = installed.run("checker", "verify", "stray_break.py", "--json", cwd=work, home=home)
         assert verified.returncode == 1, verified.stdout[-2000:] + verified.stderr[-2000:]
         assert json.loads(verified.stdout)["status"] == "not_fixed"
+        (work / "look.py").write_text(LOOK)
+        looked = installed.run("checker", "trace", "look.py", "--format", "json", "--show-output", cwd=work,
+                               home=home)
+        assert "SEEN ['__init__.py', 'child'] []" in json.loads(looked.stdout)["output"], looked.stdout[-2000:]
     finally:
         shutil.rmtree(theirs[0])
         theirs[1].unlink()
