@@ -21,10 +21,11 @@ import json
 import os
 import stat
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 from checker import ledger
+from checker.lending import run_from_json, run_to_json
 
 STORE_ENV = "TORCHDRILL_RUN_STORE"
 MAX_ENTRY_BYTES = 32 * 1024 * 1024
@@ -42,38 +43,39 @@ def key(request) -> str:
     told = [request.script_name, request.probes, request.entry_points, request.overrides, request.device,
             request.custom_probes, request.max_train_batches, asdict(request.limits), data, _torch_version(),
             _child_code()]
-    return hashlib.sha256(request.script_source + json.dumps(told, sort_keys=True, default=str).encode()).hexdigest()
+    return ledger.run_key(request.script_source, *told)
 
 
-def lookup(request):
-    """The stored checker.sandbox.ChildRun of this request's run, or None."""
+def lookup(run_key: str):
+    """The stored checker.sandbox.ChildRun of the run with this key, or None."""
     where = folder()
-    if where is None:
+    if where is None or not run_key:
         return None
-    entry = _read(where / f"{key(request)}.json")
-    if entry is None:
+    entry = _read(where / f"{run_key}.json")
+    if entry is None or entry.get("over") is not None:
         return None
-    from checker.sandbox import ChildRun
-
+    messages = entry.get("messages")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        return None
     try:
-        run = ChildRun(**{f.name: entry[f.name] for f in fields(ChildRun) if f.name != "over"})
-    except (KeyError, TypeError):
+        run = run_from_json(entry)
+    except TypeError:
         return None
-    if not isinstance(run.messages, list) or not all(isinstance(m, dict) for m in run.messages):
+    if not ended_normally(run):  # only such runs are kept: anything else was not written by keep()
         return None
     ledger.record("shared", kind="run")
     return run
 
 
-def keep(request, run) -> None:
-    """Store a run that ended normally; never fails the caller."""
+def keep(run_key: str, run) -> None:
+    """Store a run that ended normally under its key; never fails the caller."""
     where = folder()
-    if where is None or not ended_normally(run):
+    if where is None or not run_key or not ended_normally(run):
         return
-    entry = {k: v for k, v in asdict(run).items() if k != "over"}
+    entry = run_to_json(run)
     try:
         where.mkdir(parents=True, exist_ok=True)
-        target = where / f"{key(request)}.json"
+        target = where / f"{run_key}.json"
         partial = target.with_suffix(f".{os.getpid()}.{time.monotonic_ns()}.partial")
         partial.write_text(json.dumps(entry), encoding="utf-8")
         partial.replace(target)  # whole or not at all, whoever reads it meanwhile

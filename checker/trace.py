@@ -137,7 +137,7 @@ def _run_key(prepared: Prepared, argv: list[str]) -> str:
     except OSError:
         source = b""
     return ledger.run_key(source, prepared.script.name, list(argv), prepared.spec.get("max_steps"),
-                          prepared.spec.get("max_eval_batches"))
+                          prepared.spec.get("max_eval_batches"))[:16]
 
 
 def _trace_on_a_worker(scripts: list[tuple[int, Path]], argv: list[str], max_steps: int, timeout_s: float,

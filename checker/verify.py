@@ -120,9 +120,9 @@ def forbidden_folders(scenario: Scenario) -> list[Path]:
     from checker import run_store
     from checker.scenario import scenario_dirs, solutions_dir
 
-    stored_runs = [run_store.folder()] if run_store.folder() else []
+    stored_runs = run_store.folder()
     return [solutions_dir(), scenario.metadata_path.parent, scenario.solution_path.parent, *scenario_dirs(),
-            mnist.torchdrill_home(), mnist.heldout_dir(), cache_path(), *stored_runs]
+            mnist.torchdrill_home(), mnist.heldout_dir(), cache_path(), *([stored_runs] if stored_runs else [])]
 
 
 def measured_accuracy(run, lang: str = "en") -> tuple[float | None, str | None]:

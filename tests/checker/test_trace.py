@@ -60,16 +60,18 @@ def test_a_notebook_runs_cell_by_cell_and_findings_name_the_cell(tmp_path):
         ("TD101", "nb.ipynb", 4, 4)]
 
 
+THREE_STEPS = ("optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+               "for _ in range(3):\n    optimizer.zero_grad()\n"
+               "    F.cross_entropy(model(torch.randn(8, 4)), torch.zeros(8, dtype=torch.long)).backward()\n"
+               "    optimizer.step()\n")  # three training steps of `model` at learning rate `lr`
+
+
 def test_the_script_imports_its_siblings_reads_its_folder_and_writes_only_in_the_sandbox(tmp_path):
     (tmp_path / "model.py").write_text("import torch.nn as nn\n\nclass Net(nn.Linear):\n    pass\n")
     (tmp_path / "config.txt").write_text("0.1\n")
     (tmp_path / "train.py").write_text(
         "import torch, torch.nn.functional as F\nfrom model import Net\n"
-        "lr = float(open('config.txt').read())\nmodel = Net(4, 2)\n"
-        "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
-        "for _ in range(3):\n    optimizer.zero_grad()\n"
-        "    F.cross_entropy(model(torch.randn(8, 4)), torch.zeros(8, dtype=torch.long)).backward()\n"
-        "    optimizer.step()\n"
+        "lr = float(open('config.txt').read())\nmodel = Net(4, 2)\n" + THREE_STEPS +
         "torch.save(model.state_dict(), 'model.pt')\nopen('config.txt', 'a').write('changed')\n")
     data, result = trace("train.py", "--show-output", cwd=tmp_path)
     assert data["steps"] == 3
@@ -215,9 +217,7 @@ def test_the_users_own_modules_named_like_ours_are_the_ones_their_script_imports
     (tmp_path / "reference.py").write_text("VALUE = 'the user reference.py'\n")
     (tmp_path / "train.py").write_text(
         "import torch, torch.nn as nn, torch.nn.functional as F\nimport reference\nprint('got', reference.VALUE)\n"
-        "net = nn.Linear(4, 2)\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nfor _ in range(3):\n"
-        "    opt.zero_grad()\n    F.cross_entropy(net(torch.randn(8, 4)), torch.randint(0, 2, (8,))).backward()\n"
-        "    opt.step()\n")
+        "lr = 0.1\nmodel = nn.Linear(4, 2)\n" + THREE_STEPS)
     data, result = trace(tmp_path / "train.py", "--show-output")
     assert data["status"] == "finished" and data["findings"] == [], data
     assert "got the user reference.py" in data["output"] and result.returncode == 0
