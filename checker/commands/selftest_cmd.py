@@ -42,13 +42,7 @@ def command(ids, as_json, timeout, jobs, fresh, quick, lang):
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("selftest", total=None)
-
-        def on_case(name, result):
-            if result is None:
-                bar.update(task, description=name)
-            else:
-                bar.advance(task)
-
+        on_case = case_progress(bar, task)
         reports = selftest(list(ids), timeout, on_case, jobs=jobs or default_jobs(), warm=not fresh,
                            on_total=lambda total: bar.update(task, total=total), lang=lang, quick=quick)
     if as_json:
@@ -56,6 +50,16 @@ def command(ids, as_json, timeout, jobs, fresh, quick, lang):
     else:
         print_reports(Console(), reports, lang)
     sys.exit(0 if all(r.ok for r in reports) else 1)
+
+
+def case_progress(bar, task):
+    """selftest's on_case for a rich progress bar: the case running now, and one step per case done."""
+    def on_case(name, result):
+        if result is None:
+            bar.update(task, description=name)
+        else:
+            bar.advance(task)
+    return on_case
 
 
 def print_reports(console, reports, lang: str = "en") -> None:

@@ -66,6 +66,12 @@ COMMANDS = {
         checker_zh("selftest", "no_such_scenario")])(*course(tmp)),
     "init": lambda tmp: [checker_zh("init", str(tmp / "ex"), cwd=tmp), checker_zh("init", str(tmp / "ex"), cwd=tmp),
                          checker_zh("init", str(REPO / "README.md"), cwd=tmp)],
+    "mutate": lambda tmp: [
+        checker_zh("mutate", "tests/checker/mutate_scripts/small_cnn_sgd.py", "--dir", str(tmp / "course"),
+                   "--class", "stray_break", "--class", "eval_mode"),
+        checker_zh("mutate", "tests/checker/mutate_scripts/small_cnn_sgd.py", "--dir", str(tmp / "c2"),
+                   "--class", "no_such_class"),
+        checker_zh("mutate", "README.md", "--dir", str(tmp / "c3"))],
     "grade": lambda tmp: [grade_one_broken(tmp), learner(tmp, "grade", str(tmp / "nowhere"), "--scenario",
                                                          "stray_break")],
 }

@@ -1,0 +1,193 @@
+"""What `checker mutate` reads in an instructor's script before planting anything: its entry points, the batch
+loop of its training function, its evaluation, its model classes and its data. Read from the source alone; nothing
+is imported or run here."""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+LOSS_FUNCTIONS = {"cross_entropy": "ce", "nll_loss": "nll", "CrossEntropyLoss": "ce", "NLLLoss": "nll"}
+MODE_LAYERS = re.compile(r"(Dropout|BatchNorm|AlphaDropout|InstanceNorm)")
+EPOCHS_NAME = re.compile(r"n_\w*epochs|num_epochs|epochs|EPOCHS|N_EPOCHS|NUM_EPOCHS")
+
+
+@dataclass
+class Facts:
+    source: str
+    tree: ast.Module
+    lines: list[str]
+    functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    main: ast.FunctionDef | None = None
+    train: ast.FunctionDef | None = None
+    test: ast.FunctionDef | None = None
+    model_classes: list[ast.ClassDef] = field(default_factory=list)
+    batch_loop: ast.For | None = None  # the loop over batches in the training function
+    test_loop: ast.For | None = None
+    backward: ast.stmt | None = None
+    optimizer_step: ast.stmt | None = None
+    optimizer: str = ""  # the name the training function steps
+    zero_grad: ast.stmt | None = None
+    loss_call: ast.Call | None = None  # the loss computed in the batch loop
+    loss_kind: str = ""  # "ce" or "nll"
+    train_mode_call: ast.stmt | None = None  # model.train() in the training function
+    eval_call: ast.stmt | None = None  # model.eval() in the evaluation function
+    no_grad_with: ast.With | None = None  # `with torch.no_grad():` in the evaluation function
+    no_grad_decorator: ast.expr | None = None  # @torch.no_grad() on the evaluation function
+    epochs_name: str = ""  # the module-level epoch count
+    uses_mnist_root: bool = False
+    downloads: bool = False
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1]
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.source, node) or ""
+
+    @property
+    def mode_layers(self) -> bool:
+        """Whether the script's own models have a layer that acts differently in train and eval mode."""
+        return any(MODE_LAYERS.search(self.segment(c)) for c in self.model_classes) or any(
+            "F.dropout" in self.segment(c) for c in self.model_classes)
+
+    @property
+    def model_class(self) -> str:
+        return self.model_classes[0].name if self.model_classes else ""
+
+    def calls_in_main(self, name: str) -> list[ast.Call]:
+        if not self.main:
+            return []
+        return [n for n in ast.walk(self.main) if isinstance(n, ast.Call) and called_name(n) == name]
+
+    def test_runs_before_training(self) -> bool:
+        """Whether main() evaluates before its first call to the training function (so a mode the evaluation
+        leaves behind reaches the first epoch)."""
+        tests = self.calls_in_main(self.test.name) if self.test else []
+        trains = self.calls_in_main(self.train.name) if self.train else []
+        return bool(tests and trains) and min(t.lineno for t in tests) < min(t.lineno for t in trains)
+
+
+def read_facts(source: str) -> Facts:
+    tree = ast.parse(source)
+    facts = Facts(source, tree, source.splitlines(keepends=True))
+    facts.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    facts.main = facts.functions.get("main")
+    facts.model_classes = [n for n in tree.body if isinstance(n, ast.ClassDef)
+                           and any(ast.unparse(b).endswith("Module") for b in n.bases)]
+    facts.uses_mnist_root = any(isinstance(n, ast.ImportFrom) and n.module == "torchdrill.data"
+                                and any(a.name == "mnist_root" for a in n.names) for n in ast.walk(tree))
+    facts.downloads = any(isinstance(n, ast.keyword) and n.arg == "download" and isinstance(n.value, ast.Constant)
+                          and n.value.value is True for n in ast.walk(tree))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and EPOCHS_NAME.fullmatch(node.targets[0].id) and isinstance(node.value, ast.Constant):
+            facts.epochs_name = node.targets[0].id
+            break
+    _read_training(facts)
+    _read_evaluation(facts)
+    return facts
+
+
+def _read_training(facts: Facts) -> None:
+    for function in facts.functions.values():
+        for loop in (n for n in ast.walk(function) if isinstance(n, ast.For)):
+            backward = _statement_calling(loop.body, "backward")
+            if backward is None:
+                continue
+            facts.train, facts.batch_loop, facts.backward = function, loop, backward
+            steps = [s for s in statements(loop.body) if method_call(s, "step")
+                     and "sched" not in receiver(s).lower() and s.lineno > backward.lineno]
+            if steps:
+                facts.optimizer_step, facts.optimizer = steps[0], receiver(steps[0])
+            zero = [s for s in statements(loop.body) if method_call(s, "zero_grad")]
+            facts.zero_grad = zero[0] if zero else None
+            facts.loss_call, facts.loss_kind = _loss_call(facts, function, loop)
+            modes = [s for s in function.body if method_call(s, "train")]
+            facts.train_mode_call = modes[0] if modes else None
+            return
+
+
+def _read_evaluation(facts: Facts) -> None:
+    """The evaluation function: the one main() calls, other than the training function, that runs a loop and
+    looks like an evaluation (eval(), no_grad, or a name such as test/evaluate/validate)."""
+    candidates = []
+    for function in facts.functions.values():
+        if function is facts.train or function is facts.main:
+            continue
+        loops = [n for n in ast.walk(function) if isinstance(n, ast.For)]
+        if not loops or _statement_calling(function.body, "backward") is not None:
+            continue
+        looks = (any(method_call(s, "eval") for s in function.body) or _no_grad_with(function) is not None
+                 or _no_grad_decorator(function) is not None
+                 or re.search(r"test|eval|valid", function.name) is not None)
+        if looks and (not facts.main or facts.calls_in_main(function.name)):
+            candidates.append((function, loops[0]))
+    if not candidates:
+        return
+    facts.test, facts.test_loop = candidates[0]
+    evals = [s for s in facts.test.body if method_call(s, "eval")]
+    facts.eval_call = evals[0] if evals else None
+    facts.no_grad_with = _no_grad_with(facts.test)
+    facts.no_grad_decorator = _no_grad_decorator(facts.test)
+
+
+def _loss_call(facts: Facts, function: ast.FunctionDef, loop: ast.For) -> tuple[ast.Call | None, str]:
+    """The loss computed in the batch loop, and whether it takes logits ("ce") or log-probabilities ("nll"):
+    F.cross_entropy(...) directly, or a name bound to nn.CrossEntropyLoss() anywhere in the script."""
+    bound = {}
+    for node in ast.walk(facts.tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            kind = LOSS_FUNCTIONS.get(called_name(node.value))
+            if kind and node.value.func and called_name(node.value)[0].isupper():
+                for target in node.targets:
+                    bound[ast.unparse(target)] = kind
+    for statement in statements(loop.body):
+        for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
+            name = called_name(call)
+            kind = LOSS_FUNCTIONS.get(name) if name[:1].islower() else None
+            kind = kind or bound.get(ast.unparse(call.func))
+            if kind and call.args:
+                return call, kind
+    return None, ""
+
+
+def statements(body: list[ast.stmt]):
+    """Every statement in `body`, nested ones included (not into nested functions)."""
+    for statement in body:
+        yield statement
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, name, None)
+            if isinstance(inner, list) and not isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+                yield from statements(inner)
+
+
+def _statement_calling(body: list[ast.stmt], method: str) -> ast.stmt | None:
+    return next((s for s in statements(body) if method_call(s, method)), None)
+
+
+def method_call(statement: ast.stmt, method: str) -> bool:
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+            and isinstance(statement.value.func, ast.Attribute) and statement.value.func.attr == method)
+
+
+def receiver(statement: ast.stmt) -> str:
+    return ast.unparse(statement.value.func.value)
+
+
+def called_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _is_no_grad(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and called_name(expr) in {"no_grad", "inference_mode"}
+
+
+def _no_grad_with(function: ast.FunctionDef) -> ast.With | None:
+    return next((s for s in statements(function.body) if isinstance(s, ast.With) and len(s.items) == 1
+                 and _is_no_grad(s.items[0].context_expr)), None)
+
+
+def _no_grad_decorator(function: ast.FunctionDef) -> ast.expr | None:
+    return next((d for d in function.decorator_list if _is_no_grad(d)), None)
+

@@ -1,0 +1,126 @@
+"""`checker mutate`: an instructor's own correct script turned into proven scenarios.
+
+The planting is checked on every solution of the catalogue (each gives back its own class, and lint finds every
+planted bug at its line); the whole command runs for real on a script in a shape no scenario has, with selftest
+proving what it writes, and `checker selftest` proving one of them again from the folder."""
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from checker.lint import config
+from checker.lint.engine import lint_source
+from checker.lint.sources import Source
+from checker.mutate.edits import apply
+from checker.mutate.engine import classes, plan_all, read_script
+from checker.scenario import load
+from tests.conftest import REPO, run_python, shared_runs_env, stray_children
+
+SOLUTIONS = sorted((REPO / "reference" / "solutions").glob("*.py"))
+OWN_SHAPES = Path(__file__).with_name("mutate_scripts")
+CLASSES = classes()["classes"]
+
+
+def lint_codes_at(source: str, line: int) -> set[str]:
+    found = lint_source(Source("buggy.py", source), config.selection(None, None, "warning", None))
+    return {f.code for f in found if abs(f.line - line) <= 3}
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS + sorted(OWN_SHAPES.glob("*.py")), ids=lambda p: p.stem)
+def test_each_planted_bug_is_what_lint_finds_and_the_bug_field_gives_it(solution):
+    source, facts = read_script(solution, "en")
+    drafts, rows = plan_all(solution, source, facts, "en")
+    assert len(rows) == 13 and [r.number for r in rows] == [f"C{i}" for i in range(1, 14)]
+    if solution.parent.name == "solutions":  # each of the catalogue's solutions gives back at least its own class
+        own = next(r for r in rows if r.kind == solution.stem)
+        assert own.status == "planted" and own.scenario == f"{solution.stem}_{solution.stem}", own
+    assert len(drafts) >= 7, [(r.kind, r.reason) for r in rows]
+    for row in rows:
+        assert row.scenario or row.reason, row  # planted, or skipped with a reason
+    for draft in drafts:
+        kind = draft.id[len(solution.stem) + 1:]
+        assert apply(source, draft.bug) == draft.buggy != source
+        assert lint_codes_at(draft.buggy, next(r.line for r in rows if r.scenario == draft.id)) \
+            & set(CLASSES[kind]["codes"]), draft.id
+        assert draft.probes[0] == CLASSES[kind]["probe"]
+        assert {v["expect"] for v in draft.variants} == {"pass", "fail"}
+        for variant in draft.variants:
+            ast.parse(apply(source, variant["replace"]))
+        for text in [draft.texts.title, draft.texts.summary, draft.texts.explanation, *draft.texts.hints]:
+            assert text["en"].strip() and text["zh"].strip() and text["en"] != text["zh"]
+
+
+def test_skips_say_why_in_both_languages():
+    solution = REPO / "reference" / "solutions" / "softmax_loss.py"  # no dropout, no scheduler, no resume
+    for lang, says in (("en", "no dropout or BatchNorm"), ("zh", "没有 dropout 或 BatchNorm")):
+        source, facts = read_script(solution, lang)
+        _, rows = plan_all(solution, source, facts, lang)
+        by_kind = {r.kind: r for r in rows}
+        assert says in by_kind["eval_mode"].reason and says in by_kind["train_mode"].reason
+        assert by_kind["resume"].reason and by_kind["scheduler"].reason
+
+
+def script_lacking(tmp_path: Path, old: str, new: str) -> Path:
+    source = (OWN_SHAPES / "small_cnn_sgd.py").read_text(encoding="utf-8")
+    assert source.count(old) == 1
+    path = tmp_path / "course_script.py"
+    path.write_text(source.replace(old, new), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("old, new, says", [
+    ("    return model\n", "", "a main() that trains and returns the trained model"),
+    ("download=False, transform=tf)\n    test_data", "download=True, transform=tf)\n    test_data",
+     "from torchdrill.data import mnist_root"),
+    ("        loss.backward()\n", "", "a training function with a batch loop"),
+])
+def test_what_the_checker_needs_is_said_before_anything_is_written(tmp_path, old, new, says):
+    script = script_lacking(tmp_path, old, new)
+    result = run_python("-m", "checker", "mutate", str(script), "--dir", str(tmp_path / "out"))
+    assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    chinese = run_python("-m", "checker", "mutate", str(script), "--dir", str(tmp_path / "out"), "--lang", "zh")
+    assert chinese.returncode == 2 and "检查器需要" in chinese.stderr
+
+
+@pytest.mark.parametrize("content", [b"def main(:\n", b"\xff\xfe not text", None])
+def test_a_script_that_is_not_python_gets_one_clear_line(tmp_path, content):
+    script = tmp_path / "train.py"
+    if content is not None:
+        script.write_bytes(content)
+    result = run_python("-m", "checker", "mutate", str(script), "--dir", str(tmp_path / "out"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(script.name) in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_mutate_writes_proven_scenarios_from_a_script_it_has_never_seen(tmp_path):
+    script = tmp_path / "small_cnn_sgd.py"
+    script.write_bytes((OWN_SHAPES / "small_cnn_sgd.py").read_bytes())
+    out = tmp_path / "course"
+    made = run_python("-m", "checker", "mutate", str(script), "--dir", str(out), "--json", env=shared_runs_env(),
+                      timeout=900)
+    assert made.returncode == 0, made.stderr[-3000:]
+    rows = json.loads(made.stdout)
+    written = [r for r in rows if r["status"] == "written"]
+    skipped = {r["kind"]: r["reason"] for r in rows if r["status"] == "skipped"}
+    assert len(written) >= 8, skipped
+    # No dropout or BatchNorm, no resume path: those classes are skipped and say so; nothing is faked.
+    assert {"eval_mode", "train_mode", "resume", "checkpoint"} <= set(skipped)
+    assert "no dropout or BatchNorm" in skipped["eval_mode"]
+    assert sorted(p.stem for p in out.glob("*.toml")) == sorted(r["scenario"] for r in written)
+    for row in written:
+        scenario = load(out / f"{row['scenario']}.toml")
+        assert scenario.solution_path.read_bytes() == script.read_bytes()
+        assert scenario.entry_points["train"] == "fit_epoch" and scenario.entry_points["test"] == "validate"
+        lint = run_python("-m", "checker", "lint", str(scenario.buggy_path), "--format", "json")
+        lines = {f["line"] for f in json.loads(lint.stdout)["findings"] if f["code"] in CLASSES[row["kind"]]["codes"]}
+        assert row["line"] in lines, (row, lint.stdout)
+
+    again = run_python("-m", "checker", "selftest", written[0]["scenario"], "--quick", "--json",
+                       env={"TORCHDRILL_SCENARIOS": str(out), **shared_runs_env()}, timeout=900)
+    (report,) = json.loads(again.stdout)
+    assert again.returncode == 0 and report["ok"], again.stdout
+    assert not stray_children()
