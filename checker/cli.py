@@ -62,6 +62,8 @@ def main():
     For instructors:
     checker selftest                          prove every scenario and variant
     checker new ID --dir my_course            scaffold a scenario (see docs/authoring.md)
+    checker mutate my_train.py --dir my_course   your own script, turned into proven scenarios
+    checker export gradescope ID --out DIR    a Gradescope autograder (or prairielearn: a question)
     checker grade DIR --scenario ID           grade a class: JSON, CSV, Gradescope, HTML report
     """
 

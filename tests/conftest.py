@@ -53,7 +53,7 @@ SECONDS_PER_TEST = {"test_selftest.py": 76.0, "test_hostile.py": 4.5, "test_trac
                     "test_grading_boundary.py": 2.3, "test_isolation.py": 3.6, "test_data.py": 1.9,
                     "test_train.py": 1.6, "test_init.py": 2.5, "test_packaging.py": 10.5, "test_quick_budget.py": 5.4,
                     "test_grade_names.py": 2.1, "test_fair_grading.py": 2.4, "test_run_store.py": 6.0,
-                    "test_mutate.py": 4.5}
+                    "test_mutate.py": 4.5, "test_export.py": 6.0}
 
 
 def work_unit(nodeid: str) -> str:

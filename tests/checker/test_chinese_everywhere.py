@@ -72,6 +72,8 @@ COMMANDS = {
         checker_zh("mutate", "tests/checker/mutate_scripts/small_cnn_sgd.py", "--dir", str(tmp / "c2"),
                    "--class", "no_such_class"),
         checker_zh("mutate", "README.md", "--dir", str(tmp / "c3"))],
+    "export": lambda tmp: [checker_zh("export", "gradescope", "stray_break", "--out", str(tmp / "b"), cwd=tmp),
+                           checker_zh("export", "gradescope", "no_such_scenario", "--out", str(tmp / "c"), cwd=tmp)],
     "grade": lambda tmp: [grade_one_broken(tmp), learner(tmp, "grade", str(tmp / "nowhere"), "--scenario",
                                                          "stray_break")],
 }
