@@ -2,7 +2,8 @@
 
 The planting is checked on every solution of the catalogue (each gives back its own class, and lint finds every
 planted bug at its line); the whole command runs for real on a script in a shape no scenario has, with selftest
-proving what it writes, and `checker selftest` proving one of them again from the folder."""
+proving what it writes, and `checker selftest` proving one of them again from the folder. (That no run outlives
+the tests is checked once, after the whole session: tests/conftest.py.)"""
 from __future__ import annotations
 
 import ast
@@ -17,7 +18,7 @@ from checker.lint.sources import Source
 from checker.mutate.edits import apply
 from checker.mutate.engine import classes, plan_all, read_script
 from checker.scenario import load
-from tests.conftest import REPO, run_python, shared_runs_env, stray_children
+from tests.conftest import REPO, run_python, shared_runs_env
 
 SOLUTIONS = sorted((REPO / "reference" / "solutions").glob("*.py"))
 OWN_SHAPES = Path(__file__).with_name("mutate_scripts")
@@ -123,4 +124,3 @@ def test_mutate_writes_proven_scenarios_from_a_script_it_has_never_seen(tmp_path
                        env={"TORCHDRILL_SCENARIOS": str(out), **shared_runs_env()}, timeout=900)
     (report,) = json.loads(again.stdout)
     assert again.returncode == 0 and report["ok"], again.stdout
-    assert not stray_children()
