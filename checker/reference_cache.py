@@ -1,7 +1,9 @@
 """Reference accuracy per scenario budget, and the solution's training curves: computed once by running the solution
 like a submission, then cached. An entry from before curves were kept is computed again, once.
 
-The cache key is the scenario, the solution's hash, the budget, the data, the device and the torch version. The
+The cache key is what the reference run depends on: the solution's bytes, the entry points it is called through, the
+budget, the data, the device and the torch version; not the scenario's id, so that scenarios made from one script
+(`checker mutate` writes one per bug class, each with the script as its solution) share its reference. The
 cache is $TORCHDRILL_HOME/reference_results.json, or the file TORCHDRILL_REFERENCE_CACHE names: one store that
 processes with homes of their own share (the nodes of a grading cluster, the tests of one test run).
 """
@@ -29,8 +31,9 @@ _locks_lock = threading.Lock()
 
 
 def cache_key(scenario, data_kind: str, device: str) -> str:
-    parts = [scenario.id, hashlib.sha256(scenario.solution_path.read_bytes()).hexdigest(),
-             list(scenario.budget.overrides), data_kind, device, metadata.version("torch"), MEASURE]
+    parts = [hashlib.sha256(scenario.solution_path.read_bytes()).hexdigest(), sorted(scenario.entry_points.items()),
+             list(scenario.budget.overrides), list(scenario.budget.argv), data_kind, device, metadata.version("torch"),
+             MEASURE]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
 
 

@@ -42,7 +42,7 @@ def key(request) -> str:
     data = sorted((name, _file_identity(Path(source))) for name, source in request.data_files.items())
     told = [request.script_name, request.probes, request.entry_points, request.overrides, request.device,
             request.custom_probes, request.max_train_batches, asdict(request.limits), data, _torch_version(),
-            _child_code()]
+            _child_code(), request.argv]
     return ledger.run_key(request.script_source, *told)
 
 

@@ -69,6 +69,7 @@ class RunRequest:
     limits: Limits
     custom_probes: list[dict] = field(default_factory=list)  # {"id", "name", "source"} of the scenario's own probes
     max_train_batches: int | None = None  # the selftest's quick budget: batches per training pass (None: all)
+    argv: list[str] = field(default_factory=list)  # the script's sys.argv[1:] (the scenario's budget.argv)
 
 
 FOLDERS = ("out", "tmp", "cache", "home", "script")  # the child's own, writable (script/ holds the script alone)
@@ -126,7 +127,8 @@ def _write_inputs(inputs: Path, request: RunRequest) -> list[str]:
 def _spec(sandbox: Path, request: RunRequest) -> dict:
     return {
         "script": str(sandbox / "script" / request.script_name), "sandbox": str(sandbox), "probes": request.probes,
-        "entry_points": request.entry_points, "overrides": request.overrides, "device": request.device,
+        "entry_points": request.entry_points, "overrides": request.overrides, "argv": request.argv,
+        "device": request.device,
         "data_root": str(sandbox / request.data_root_relative),
         "heldout_images": str(sandbox / request.heldout_relative),
         "forbidden": request.forbidden, "custom_probes": request.custom_probes, "limits": request.limits.settings(),

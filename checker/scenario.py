@@ -57,6 +57,7 @@ class Budget:
     memory_mb: int
     tolerance: float
     quick_batches: int = QUICK_BATCHES  # `selftest --quick`: batches a training pass for cases expected to fail
+    argv: tuple[str, ...] = ()  # the script's command-line arguments (sys.argv[1:]), for settings it parses itself
 
     def limits(self, timeout_s: float | None = None) -> Limits:
         return Limits(timeout_s=timeout_s or self.timeout_s, memory_mb=self.memory_mb)

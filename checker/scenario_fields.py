@@ -10,7 +10,7 @@ TOP_KEYS = {"id", "order", "seed_tutorial", "max_diff_lines", "probes", "lints",
             "explanation",
             "hints", "entry_points", "budget", "variants", "grading", "custom_probes", "bug"}
 ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume"}
-BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance", "quick_batches"}
+BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance", "quick_batches", "argv"}
 VARIANT_KEYS = {"name", "base", "replace", "expect", "failing"}
 GRADING_KEYS = {"weights", "default_weight", "visibility"}
 CUSTOM_PROBE_KEYS = {"file", "ok", "fail", "why"}
@@ -99,9 +99,13 @@ def _budget(raw: dict, path: Path) -> Budget:
     if not isinstance(quick, int) or isinstance(quick, bool) or quick < 0:
         raise ScenarioError(f"{path}: field 'budget.quick_batches' should be a whole number >= 0 "
                             "(0: `selftest --quick` always runs the whole budget)")
+    argv = raw.get("argv", [])
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        raise ScenarioError(f"{path}: field 'budget.argv' should be a list of strings, the script's command-line "
+                            'arguments (e.g. argv = ["--epochs", "1"])')
     return Budget(overrides=tuple(sorted(raw.get("overrides", {}).items())), timeout_s=float(raw.get("timeout_s", 180)),
                   memory_mb=int(raw.get("memory_mb", 6144)), tolerance=float(raw.get("tolerance", 0.03)),
-                  quick_batches=quick)
+                  quick_batches=quick, argv=tuple(argv))
 
 
 def _variant(raw: dict, path: Path, index: int) -> Variant:

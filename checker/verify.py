@@ -110,7 +110,7 @@ def run_script(scenario: Scenario, name: str, source: bytes, probes: list[str], 
         limits=scenario.budget.limits(timeout_s),
         custom_probes=[{"id": c.id, "name": c.path.name, "source": c.path.read_text(encoding="utf-8")}
                        for c in scenario.custom_probes if c.id in probes],
-        max_train_batches=max_train_batches,
+        max_train_batches=max_train_batches, argv=list(scenario.budget.argv),
     )
     return sandbox.run_in_sandbox(request, launcher=launcher)
 

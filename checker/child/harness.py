@@ -122,6 +122,7 @@ def run(spec: dict, reporter: Reporter) -> None:
         reporter.send("crash", stage=stage, error=posthoc._one_line(error), traceback=text, line=line)
 
     forget_our_modules()  # from here on, nothing of ours is imported again: the script may have planted copies
+    sys.argv = [student_file, *spec.get("argv", [])]  # as `python script.py ARGS` gives it (budget.argv)
     try:
         module = load_student_module(student_file)
     except BaseException as error:  # SystemExit included: exiting before training is a result, not a pass

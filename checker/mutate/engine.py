@@ -133,12 +133,13 @@ def _draft(scenario_id: str, script: Path, source: str, facts: Facts, plan: plan
     probes = list(dict.fromkeys(plan.probes + [p for p in GENERAL_PROBES if _holds_statically(p, facts)]))
     overrides = {facts.epochs_name: plan.epochs} if facts.epochs_name else {}
     overrides.update(plan.overrides)
+    argv = [facts.epochs_flag, str(plan.epochs)] if facts.epochs_flag else []
     entry = {"main": "main", "train": facts.train.name, "test": facts.test.name, "model_class": facts.model_class,
              **plan.entry_points}
     texts = _texts(finding, finding_zh, buggy, info)
     return ScenarioDraft(scenario_id, source, buggy, bug, probes, list(info["lints"]), texts, entry, overrides,
                          changed_lines(buggy, source), finding.line, _extra_imports(facts), variants,
-                         script.name), ""
+                         script.name, argv), ""
 
 
 def _holds_statically(probe: str, facts: Facts) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 LOSS_FUNCTIONS = {"cross_entropy": "ce", "nll_loss": "nll", "CrossEntropyLoss": "ce", "NLLLoss": "nll"}
 MODE_LAYERS = re.compile(r"(Dropout|BatchNorm|AlphaDropout|InstanceNorm)")
 EPOCHS_NAME = re.compile(r"n_\w*epochs|num_epochs|epochs|EPOCHS|N_EPOCHS|NUM_EPOCHS")
+EPOCHS_FLAG = re.compile(r"--(n-|num-|num_|n_)?epochs")
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Facts:
     no_grad_with: ast.With | None = None  # `with torch.no_grad():` in the evaluation function
     no_grad_decorator: ast.expr | None = None  # @torch.no_grad() on the evaluation function
     epochs_name: str = ""  # the module-level epoch count
+    epochs_flag: str = ""  # else the command-line option argparse reads it from (--epochs)
     uses_mnist_root: bool = False
     downloads: bool = False
 
@@ -83,6 +85,11 @@ def read_facts(source: str) -> Facts:
                 and EPOCHS_NAME.fullmatch(node.targets[0].id) and isinstance(node.value, ast.Constant):
             facts.epochs_name = node.targets[0].id
             break
+    if not facts.epochs_name:
+        facts.epochs_flag = next((call.args[0].value for call in ast.walk(tree) if isinstance(call, ast.Call)
+                                  and called_name(call) == "add_argument" and call.args
+                                  and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
+                                  and EPOCHS_FLAG.fullmatch(call.args[0].value)), "")
     _read_training(facts)
     _read_evaluation(facts)
     return facts

@@ -402,7 +402,7 @@ def data_split(facts: Facts) -> Plan:
     else:
         variants.insert(0, Case("train=True and train=False written as train=1 and train=0", [
             _replace_in_line(facts, train_flag.value, "1"), _replace_in_line(facts, test_flag.value, "0")], "pass"))
-    return Plan([to_test, to_train], variants, ["train_split", "train_shuffled"])
+    return Plan([to_test, to_train], variants, ["train_split"] + (["train_shuffled"] if shuffles else []))
 
 
 def loss_item(facts: Facts) -> Plan:

@@ -34,6 +34,7 @@ class ScenarioDraft:
     allowed_imports: list[str] = field(default_factory=list)
     variants: list[dict] = field(default_factory=list)  # name, replace, expect, failing
     source_name: str = ""  # the instructor's script, named in the header
+    argv: list[str] = field(default_factory=list)  # the budget's command line, where argparse reads the epochs
 
     def paths(self, folder: Path) -> tuple[Path, Path, Path]:
         return folder / f"{self.id}.py", folder / "solutions" / f"{self.id}.py", folder / f"{self.id}.toml"
@@ -69,6 +70,7 @@ class ScenarioDraft:
         out += ["[entry_points]", *(f"{k} = {_s(v)}" for k, v in self.entry_points.items()), ""]
         overrides = ", ".join(f"{k} = {v}" for k, v in self.overrides.items())
         out += ["[budget]", f"overrides = {{ {overrides} }}" if overrides else "overrides = {}",
+                *([f"argv = {_list(self.argv)}"] if self.argv else []),
                 "timeout_s = 180", "memory_mb = 6144", "tolerance = 0.05", ""]
         out += ["[grading]", f"weights = {{ {self.probes[0]} = 4, accuracy = 3 }}", ""]
         for variant in self.variants:

@@ -116,6 +116,7 @@ def test_mutate_writes_proven_scenarios_from_a_script_it_has_never_seen(tmp_path
         scenario = load(out / f"{row['scenario']}.toml")
         assert scenario.solution_path.read_bytes() == script.read_bytes()
         assert scenario.entry_points["train"] == "fit_epoch" and scenario.entry_points["test"] == "validate"
+        assert scenario.budget.argv == ("--epochs", "1")  # its epochs come from argparse: one, on the command line
         lint = run_python("-m", "checker", "lint", str(scenario.buggy_path), "--format", "json")
         lines = {f["line"] for f in json.loads(lint.stdout)["findings"] if f["code"] in CLASSES[row["kind"]]["codes"]}
         assert row["line"] in lines, (row, lint.stdout)
@@ -124,3 +125,18 @@ def test_mutate_writes_proven_scenarios_from_a_script_it_has_never_seen(tmp_path
                        env={"TORCHDRILL_SCENARIOS": str(out), **shared_runs_env()}, timeout=900)
     (report,) = json.loads(again.stdout)
     assert again.returncode == 0 and report["ok"], again.stdout
+
+
+def test_scenarios_made_from_one_script_share_its_reference(tmp_path):
+    """The reference accuracy depends on the solution and its budget, not on the scenario's id: the scenarios
+    mutate writes from one script compute it once per budget."""
+    from checker import reference_cache
+
+    script = OWN_SHAPES / "mlp_adam.py"
+    source, facts = read_script(script, "en")
+    drafts, _ = plan_all(script, source, facts, "en")
+    for draft in drafts:
+        draft.write(tmp_path)
+    keys = {d.id: reference_cache.cache_key(load(tmp_path / f"{d.id}.toml"), "subset", "cpu") for d in drafts}
+    assert len({keys[d.id] for d in drafts if d.overrides == {"EPOCHS": 1}}) == 1
+    assert keys["mlp_adam_train_mode"] != keys["mlp_adam_zero_grad"]  # two epochs: a budget of its own

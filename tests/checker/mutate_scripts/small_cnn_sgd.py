@@ -1,6 +1,9 @@
 """A course's own MNIST script, written for `checker mutate`'s tests in another shape: a small CNN built from
 nn.Sequential without dropout, SGD with Nesterov momentum and a StepLR schedule, log-probabilities and nll_loss,
-an evaluation decorated with @torch.no_grad() that also runs before training."""
+an evaluation decorated with @torch.no_grad() that also runs before training, and its epochs and learning rate
+from the command line (argparse), as many public scripts take theirs."""
+import argparse
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -9,7 +12,6 @@ from torchvision import datasets, transforms
 
 from torchdrill.data import mnist_root
 
-n_epochs = 1
 batch_size = 100
 device = torch.device("cpu")
 
@@ -58,13 +60,17 @@ def validate(model, loader):
 
 
 def main():
+    parser = argparse.ArgumentParser(description="MNIST with a small CNN")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs to train (default: 3)")
+    parser.add_argument("--lr", type=float, default=0.05, help="learning rate (default: 0.05)")
+    args = parser.parse_args()
     torch.manual_seed(1)
     train_loader, test_loader = loaders()
     model = SmallCNN().to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
     scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
     validate(model, test_loader)
-    for _ in range(n_epochs):
+    for _ in range(args.epochs):
         fit_epoch(model, optimizer, scheduler, train_loader)
         validate(model, test_loader)
         scheduler.step()
