@@ -65,7 +65,9 @@ def needs(facts: Facts, lang: str) -> list[str]:
     missing = []
     if facts.main is None or not any(isinstance(n, ast.Return) and n.value is not None
                                      for n in ast.walk(facts.main)):
-        missing.append(text("mutate", "need_main", lang))
+        built = _model_built_in_main(facts)
+        missing.append(text("mutate", "need_main", lang) + (text("mutate", "here_return", lang, name=built)
+                                                            if built else ""))
     if not facts.model_classes:
         missing.append(text("mutate", "need_model", lang))
     if facts.train is None or facts.optimizer_step is None:
@@ -73,8 +75,22 @@ def needs(facts: Facts, lang: str) -> list[str]:
     if facts.test is None:
         missing.append(text("mutate", "need_test", lang))
     if not facts.uses_mnist_root or facts.downloads:
-        missing.append(text("mutate", "need_data", lang))
+        lines = sorted({n.lineno for n in ast.walk(facts.tree) if isinstance(n, ast.Call)
+                        and ast.unparse(n.func).split(".")[-1] in {"MNIST", "FashionMNIST", "EMNIST", "KMNIST"}})
+        missing.append(text("mutate", "need_data", lang) + (text("mutate", "here_lines", lang, lines=", ".join(
+            map(str, lines))) if lines else ""))
     return missing
+
+
+def _model_built_in_main(facts: Facts) -> str:
+    """The name main() binds a model of the script's own classes to (`model` of `model = Net().to(device)`)."""
+    classes = {c.name for c in facts.model_classes}
+    for node in ast.walk(facts.main) if facts.main else []:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            calls = [c for c in ast.walk(node.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]
+            if any(c.func.id in classes for c in calls):
+                return node.targets[0].id
+    return ""
 
 
 def plan_all(script: Path, source: str, facts: Facts, lang: str,
@@ -116,7 +132,7 @@ def _draft(scenario_id: str, script: Path, source: str, facts: Facts, plan: plan
         ast.parse(buggy)
     except SyntaxError as error:
         return None, text("mutate", "not_parsing", lang, error=error.msg)
-    finding = _new_finding(source, buggy, set(info["codes"]), lang)
+    finding = _new_finding(source, buggy, set(info["codes"]), "en")  # the texts need both languages' wording
     if finding is None:
         return None, text("mutate", "lint_blind", lang, codes="/".join(info["codes"]))
     finding_zh = _new_finding(source, buggy, set(info["codes"]), "zh")
@@ -267,6 +283,11 @@ def _unproven(report, draft: ScenarioDraft, lang: str) -> str:
         buggy = next(c for c in report.cases if c.name == "buggy script")
         return text("mutate", "not_own_probe", lang, probe=draft.probes[0], checks=", ".join(buggy.failed_checks))
     case = next(c for c in report.cases if not c.ok)
-    got = text("mutate", "got_pass", lang) if case.passed else ", ".join(case.failed_checks)
-    expected = text("mutate", f"expected_{case.expect}", lang)
-    return text("mutate", "not_proven", lang, detail=f"{case.name}: {expected}, {got}")
+    if case.expect == "pass":
+        why = text("mutate", "must_pass", lang, checks=", ".join(case.failed_checks))
+    elif case.passed:
+        why = text("mutate", "must_fail_passed", lang)
+    else:
+        why = text("mutate", "must_fail_on", lang, missing=", ".join(case.missing_failures),
+                   checks=", ".join(case.failed_checks))
+    return text("mutate", "not_proven", lang, detail=f"{case.name}: {why}")

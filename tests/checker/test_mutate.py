@@ -73,9 +73,10 @@ def script_lacking(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize("old, new, says", [
-    ("    return model\n", "", "a main() that trains and returns the trained model"),
+    ("    return model\n", "", "(here: end main() with `return model`)"),
     ("download=False, transform=tf)\n    test_data", "download=True, transform=tf)\n    test_data",
-     "from torchdrill.data import mnist_root"),
+     "mnist_root` with download=False: the checker supplies MNIST offline and nothing may download (here: "
+     "MNIST(...) at line 34, 35)"),
     ("        loss.backward()\n", "", "a training function with a batch loop"),
 ])
 def test_what_the_checker_needs_is_said_before_anything_is_written(tmp_path, old, new, says):
@@ -140,3 +141,14 @@ def test_scenarios_made_from_one_script_share_its_reference(tmp_path):
     keys = {d.id: reference_cache.cache_key(load(tmp_path / f"{d.id}.toml"), "subset", "cpu") for d in drafts}
     assert len({keys[d.id] for d in drafts if d.overrides == {"EPOCHS": 1}}) == 1
     assert keys["mlp_adam_train_mode"] != keys["mlp_adam_zero_grad"]  # two epochs: a budget of its own
+
+
+def test_the_texts_are_the_same_whatever_language_mutate_speaks():
+    """The scenario's en and zh texts do not depend on --lang: a Chinese-speaking instructor's scenarios still
+    speak English to English-speaking students."""
+    script = OWN_SHAPES / "small_cnn_sgd.py"
+    source, facts = read_script(script, "en")
+    english, _ = plan_all(script, source, facts, "en")
+    chinese, _ = plan_all(script, source, facts, "zh")
+    assert [d.toml() for d in english] == [d.toml() for d in chinese]
+    assert all("第" not in d.texts.summary["en"] for d in chinese)
