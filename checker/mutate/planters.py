@@ -200,11 +200,9 @@ def no_grad(facts: Facts) -> Plan:
     else:
         right = "@torch.inference_mode()"
     removed = _without_no_grad(facts)
-    decorated = removed + ([insert_before(top, f"{def_indent}{right}\n")] if facts.no_grad_decorator is None
-                           else [])
-    if facts.no_grad_decorator is not None:
-        decorated = [LineEdit(facts.no_grad_decorator.lineno, facts.no_grad_decorator.end_lineno,
-                              f"{def_indent}{right}\n")]
+    decorator = facts.no_grad_decorator
+    decorated = (removed + [insert_before(top, f"{def_indent}{right}\n")] if decorator is None
+                 else [LineEdit(decorator.lineno, decorator.end_lineno, f"{def_indent}{right}\n")])
     return Plan(removed, [
         Case(f"{right} on {test.name}()", decorated, "pass"),
         Case("torch.no_grad() called on its own line instead of in a with statement",
