@@ -7,8 +7,9 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from checker.rules.syntax import call_name, uses_dropout_or_batchnorm
+
 LOSS_FUNCTIONS = {"cross_entropy": "ce", "nll_loss": "nll", "CrossEntropyLoss": "ce", "NLLLoss": "nll"}
-MODE_LAYERS = re.compile(r"(Dropout|BatchNorm|AlphaDropout|InstanceNorm)")
 EPOCHS_NAME = re.compile(r"n_\w*epochs|num_epochs|epochs|EPOCHS|N_EPOCHS|NUM_EPOCHS")
 EPOCHS_FLAG = re.compile(r"--(n-|num-|num_|n_)?epochs")
 
@@ -43,14 +44,11 @@ class Facts:
     def line(self, number: int) -> str:
         return self.lines[number - 1]
 
-    def segment(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.source, node) or ""
-
     @property
     def mode_layers(self) -> bool:
-        """Whether the script's own models have a layer that acts differently in train and eval mode."""
-        return any(MODE_LAYERS.search(self.segment(c)) for c in self.model_classes) or any(
-            "F.dropout" in self.segment(c) for c in self.model_classes)
+        """Whether the script's models have dropout or BatchNorm, as lint's eval-mode rules (TD104, TD112) judge it:
+        without them, a missing eval() or train() changes nothing, and lint rightly stays silent."""
+        return uses_dropout_or_batchnorm(self.tree) is True
 
     @property
     def model_class(self) -> str:
@@ -59,7 +57,7 @@ class Facts:
     def calls_in_main(self, name: str) -> list[ast.Call]:
         if not self.main:
             return []
-        return [n for n in ast.walk(self.main) if isinstance(n, ast.Call) and called_name(n) == name]
+        return [n for n in ast.walk(self.main) if isinstance(n, ast.Call) and call_name(n) == name]
 
     def test_runs_before_training(self) -> bool:
         """Whether main() evaluates before its first call to the training function (so a mode the evaluation
@@ -87,7 +85,7 @@ def read_facts(source: str) -> Facts:
             break
     if not facts.epochs_name:
         facts.epochs_flag = next((call.args[0].value for call in ast.walk(tree) if isinstance(call, ast.Call)
-                                  and called_name(call) == "add_argument" and call.args
+                                  and call_name(call) == "add_argument" and call.args
                                   and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
                                   and EPOCHS_FLAG.fullmatch(call.args[0].value)), "")
     _read_training(facts)
@@ -144,13 +142,13 @@ def _loss_call(facts: Facts, function: ast.FunctionDef, loop: ast.For) -> tuple[
     bound = {}
     for node in ast.walk(facts.tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            kind = LOSS_FUNCTIONS.get(called_name(node.value))
-            if kind and node.value.func and called_name(node.value)[0].isupper():
+            kind = LOSS_FUNCTIONS.get(call_name(node.value))
+            if kind and node.value.func and call_name(node.value)[0].isupper():
                 for target in node.targets:
                     bound[ast.unparse(target)] = kind
     for statement in statements(loop.body):
         for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
-            name = called_name(call)
+            name = call_name(call)
             kind = LOSS_FUNCTIONS.get(name) if name[:1].islower() else None
             kind = kind or bound.get(ast.unparse(call.func))
             if kind and call.args:
@@ -181,13 +179,8 @@ def receiver(statement: ast.stmt) -> str:
     return ast.unparse(statement.value.func.value)
 
 
-def called_name(call: ast.Call) -> str:
-    func = call.func
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-
-
 def _is_no_grad(expr: ast.expr) -> bool:
-    return isinstance(expr, ast.Call) and called_name(expr) in {"no_grad", "inference_mode"}
+    return isinstance(expr, ast.Call) and call_name(expr) in {"no_grad", "inference_mode"}
 
 
 def _no_grad_with(function: ast.FunctionDef) -> ast.With | None:

@@ -7,7 +7,8 @@ import ast
 from dataclasses import dataclass, field
 
 from checker.mutate.edits import LineEdit, delete, indent_of, insert_after, insert_before, reindented
-from checker.mutate.facts import Facts, called_name, method_call, receiver, statements
+from checker.mutate.facts import Facts, method_call, receiver, statements
+from checker.rules.syntax import call_name
 
 
 class Skip(Exception):
@@ -100,7 +101,7 @@ def _flatten_call(facts: Facts) -> ast.Call | None:
         for node in ast.walk(cls):
             if not (isinstance(node, ast.Call) and node.lineno == node.end_lineno):
                 continue
-            name = called_name(node)
+            name = call_name(node)
             if name in {"view", "reshape"} and isinstance(node.func, ast.Attribute) and len(node.args) == 2:
                 first = ast.unparse(node.args[0])
                 if first == "-1" or first.endswith(("size(0)", "shape[0]")):
@@ -116,7 +117,7 @@ def _training_batch_size(facts: Facts) -> str:
     """The module-level name the training DataLoader takes its batch size from."""
     module_names = {t.id for n in facts.tree.body if isinstance(n, ast.Assign) for t in n.targets
                     if isinstance(t, ast.Name)}
-    names = [k.value.id for n in ast.walk(facts.tree) if isinstance(n, ast.Call) and called_name(n) == "DataLoader"
+    names = [k.value.id for n in ast.walk(facts.tree) if isinstance(n, ast.Call) and call_name(n) == "DataLoader"
              for k in n.keywords if k.arg == "batch_size" and isinstance(k.value, ast.Name)
              and k.value.id in module_names]
     return next((n for n in names if "train" in n), names[0] if names else "")
@@ -130,10 +131,10 @@ def reshape(facts: Facts) -> Plan:
     if not batch:
         raise Skip("no_batch_name")
     sizes = {ast.unparse(k.value) for n in ast.walk(facts.tree) if isinstance(n, ast.Call)
-             and called_name(n) == "DataLoader" for k in n.keywords if k.arg == "batch_size"}
+             and call_name(n) == "DataLoader" for k in n.keywords if k.arg == "batch_size"}
     if len(sizes) > 1:
         raise Skip("batch_sizes_differ")
-    if called_name(call) == "flatten":
+    if call_name(call) == "flatten":
         tensor = ast.unparse(call.args[0]) if len(call.args) == 2 else ast.unparse(call.func.value)
         planted = f"{tensor}.reshape({batch}, -1)"
         other_wrong = f"{tensor}.view({batch}, -1)"
@@ -195,7 +196,7 @@ def no_grad(facts: Facts) -> Plan:
     test = facts.test
     def_indent = _indent(facts, test)
     top = min([test.lineno] + [d.lineno for d in test.decorator_list])
-    if facts.no_grad_decorator is not None and called_name(facts.no_grad_decorator) == "inference_mode":
+    if facts.no_grad_decorator is not None and call_name(facts.no_grad_decorator) == "inference_mode":
         right = "@torch.no_grad()"
     else:
         right = "@torch.inference_mode()"
@@ -237,7 +238,7 @@ def _resume_path(facts: Facts) -> ResumePath:
     maker, saver = makers[0].name, savers[0]
     for function in functions.values():
         built = [s for s in statements(function.body) if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)
-                 and called_name(s.value) == maker and len(s.value.args) == 1 and len(s.targets) == 1]
+                 and call_name(s.value) == maker and len(s.value.args) == 1 and len(s.targets) == 1]
         if not built or function is facts.main:
             continue
         optimizer, model = ast.unparse(built[0].targets[0]), ast.unparse(built[0].value.args[0])
@@ -302,7 +303,7 @@ def scheduler(facts: Facts) -> Plan:
     bound = {}
     for node in ast.walk(facts.tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and len(node.targets) == 1:
-            name = called_name(node.value)
+            name = call_name(node.value)
             if name.endswith("LR") or "lr_scheduler" in ast.unparse(node.value.func) or name.endswith("Scheduler"):
                 bound[ast.unparse(node.targets[0])] = name
     inside = {id(s) for s in statements(facts.batch_loop.body)}
@@ -322,7 +323,7 @@ def scheduler(facts: Facts) -> Plan:
     variants = [Case(f"{name}.step() at the end of {facts.train.name}(), after the batch loop", [removed, after_loop],
                      "pass")]
     train_calls = [s for s in statements(facts.main.body) if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
-                   and called_name(s.value) == facts.train.name]
+                   and call_name(s.value) == facts.train.name]
     if train_calls:
         variants.append(Case(f"{name}.step() at the start of each epoch, before any optimizer step", [
             removed, insert_before(train_calls[0].lineno, f"{_indent(facts, train_calls[0])}{name}.step()\n")],
@@ -384,7 +385,7 @@ def data_split(facts: Facts) -> Plan:
     to_train = _replace_in_line(facts, test_flag.value, "True")
     variants = [Case("only the training set fixed: the evaluation still reads the training split", [to_train],
                      "fail", ("train_split",))]
-    shuffles = [(n, k) for n in ast.walk(facts.tree) if isinstance(n, ast.Call) and called_name(n) == "DataLoader"
+    shuffles = [(n, k) for n in ast.walk(facts.tree) if isinstance(n, ast.Call) and call_name(n) == "DataLoader"
                 and n.args for k in n.keywords if k.arg == "shuffle" and isinstance(k.value, ast.Constant)
                 and k.value.value is True and k.lineno == k.end_lineno]
     if len(shuffles) == 1:
@@ -409,16 +410,16 @@ def loss_item(facts: Facts) -> Plan:
     for statement in statements(facts.batch_loop.body):
         if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Add):
             value = statement.value
-            if isinstance(value, ast.Call) and not value.args and called_name(value) == "item" \
+            if isinstance(value, ast.Call) and not value.args and call_name(value) == "item" \
                     and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Name):
                 sums.append((statement, value, value.func.value.id))
-            elif isinstance(value, ast.Call) and called_name(value) == "float" and len(value.args) == 1 \
+            elif isinstance(value, ast.Call) and call_name(value) == "float" and len(value.args) == 1 \
                     and isinstance(value.args[0], ast.Name):
                 sums.append((statement, value, value.args[0].id))
     if not sums or sums[0][1].lineno != sums[0][1].end_lineno:
         raise Skip("no_loss_sum")
     statement, value, loss = sums[0]
-    other = f"float({loss})" if called_name(value) == "item" else f"{loss}.item()"
+    other = f"float({loss})" if call_name(value) == "item" else f"{loss}.item()"
     return Plan([_replace_in_line(facts, value, loss)], [
         Case(other, [_replace_in_line(facts, value, other)], "pass"),
         Case(f"{loss}.detach()", [_replace_in_line(facts, value, f"{loss}.detach()")], "pass"),
@@ -436,7 +437,7 @@ def stray_break(facts: Facts) -> Plan:
     target = loop.target
     index = target.elts[0].id if isinstance(target, ast.Tuple) and target.elts \
         and isinstance(target.elts[0], ast.Name) and isinstance(loop.iter, ast.Call) \
-        and called_name(loop.iter) == "enumerate" else ""
+        and call_name(loop.iter) == "enumerate" else ""
     if index:
         early = [insert_after(end, f"{body_indent}if {index} == 10:\n{body_indent}    break\n")]
     else:
