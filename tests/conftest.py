@@ -44,7 +44,8 @@ _xdist_controller = False
 # grouping on pytest 9.2: pytest-dev/pytest-xdist#1386.)
 SPREAD = {"test_every_fix_counts.py", "test_learner_loop.py", "test_curves.py",
           "test_trace.py", "test_cli.py", "test_untrusted_input.py", "test_progress_cli.py",
-          "test_chinese_everywhere.py", "test_init.py", "test_run_store.py"}
+          "test_chinese_everywhere.py", "test_init.py", "test_run_store.py", "test_script_shapes.py",
+          "test_own_reference.py"}
 SECONDS_PER_TEST = {"test_selftest.py": 76.0, "test_hostile.py": 4.5, "test_trace_catalogue.py": 1.0,
                     "test_learner_loop.py": 2.2, "test_grading.py": 4.0, "test_workers.py": 12.0,
                     "test_trace.py": 3.9, "test_untrusted_input.py": 2.5, "test_validate.py": 6.0,
@@ -53,7 +54,8 @@ SECONDS_PER_TEST = {"test_selftest.py": 76.0, "test_hostile.py": 4.5, "test_trac
                     "test_grading_boundary.py": 2.3, "test_isolation.py": 3.6, "test_data.py": 1.9,
                     "test_train.py": 1.6, "test_init.py": 2.5, "test_packaging.py": 10.5, "test_quick_budget.py": 5.4,
                     "test_grade_names.py": 2.1, "test_fair_grading.py": 2.4, "test_run_store.py": 6.0,
-                    "test_mutate.py": 4.5, "test_export.py": 6.0}
+                    "test_mutate.py": 4.5, "test_export.py": 6.0, "test_script_shapes.py": 4.5,
+                    "test_own_reference.py": 8.0}
 
 
 def work_unit(nodeid: str) -> str:

@@ -105,7 +105,10 @@ def run(spec: dict, reporter: Reporter) -> None:
 
     from checker.child import custom, posthoc, predict
     from checker.child.curves import CurveRecorder
+    from checker.child.patches import Patches
     from checker.child.probes import ProbeSet
+    from checker.child.supplied_data import supply_mnist
+    from checker.child.trained_model import TrainedModelWatch
 
     nn_module = torch.nn.Module  # taken before the script can replace it
     images = predict.load_images(spec["heldout_images"])  # before the script runs: no label comes with them
@@ -123,6 +126,8 @@ def run(spec: dict, reporter: Reporter) -> None:
 
     forget_our_modules()  # from here on, nothing of ours is imported again: the script may have planted copies
     sys.argv = [student_file, *spec.get("argv", [])]  # as `python script.py ARGS` gives it (budget.argv)
+    supplied = Patches()
+    supply_mnist(spec["data_root"], supplied)  # MNIST wherever the script looks for it, never downloaded
     try:
         module = load_student_module(student_file)
     except BaseException as error:  # SystemExit included: exiting before training is a result, not a pass
@@ -137,6 +142,8 @@ def run(spec: dict, reporter: Reporter) -> None:
         probes.install()
     curves = CurveRecorder(images, spec["device"])  # outermost: its predictions are outside every scope
     curves.install(module, names.get("train"))
+    trained = TrainedModelWatch(getattr(module, names["main"]), nn_module)
+    trained.install()
     began = time.perf_counter()
     try:
         model = getattr(module, names["main"])()
@@ -144,11 +151,19 @@ def run(spec: dict, reporter: Reporter) -> None:
     except BaseException as error:
         return crash("main", error)
     finally:
+        trained.remove()
         curves.remove()  # first: the patches come off in the reverse order they went on
         probes.remove()
+        supplied.undo()
     train_s = time.perf_counter() - began
-    if not isinstance(model, nn_module):
-        return reporter.send("no_model", returned=type(model).__name__)
+    if not isinstance(model, nn_module):  # main() returned no model: the one it trained, where there is one
+        returned = type(model).__name__
+        try:
+            model = trained.model(module)
+        except Exception as error:  # noqa: BLE001 (the script's own modules misbehaving: the run says so)
+            return crash("main", error)
+        if model is None:
+            return reporter.send("no_model", returned=returned)
     reporter.send("predictions", **predictions(model, images, predict, posthoc._one_line))
     findings = list(probes.findings.values())
     try:

@@ -6,18 +6,21 @@ from typing import Callable
 
 class Patches:
     def __init__(self):
-        self._undo: list[tuple[object, str, object]] = []
+        self._undo: list[Callable[[], object]] = []
 
     def wrap(self, owner: object, name: str, make: Callable[[Callable], Callable]) -> None:
         """Set `owner.name` to `make(original)`; `undo()` restores the original."""
         original = getattr(owner, name)
-        self._undo.append((owner, name, original))
+        self._undo.append(lambda: setattr(owner, name, original))
         setattr(owner, name, make(original))
+
+    def undo_with(self, step: Callable[[], object]) -> None:
+        """Have `undo()` call `step` (in the reverse order of everything patched)."""
+        self._undo.append(step)
 
     def undo(self) -> None:
         while self._undo:
-            owner, name, original = self._undo.pop()
-            setattr(owner, name, original)
+            self._undo.pop()()
 
 
 class Watcher:

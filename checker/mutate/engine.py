@@ -63,34 +63,19 @@ def read_script(script: Path, lang: str) -> tuple[str, Facts]:
 def needs(facts: Facts, lang: str) -> list[str]:
     """What the checker cannot supply and the script lacks, before anything is planted."""
     missing = []
-    if facts.main is None or not any(isinstance(n, ast.Return) and n.value is not None
-                                     for n in ast.walk(facts.main)):
-        built = _model_built_in_main(facts)
-        missing.append(text("mutate", "need_main", lang) + (text("mutate", "here_return", lang, name=built)
-                                                            if built else ""))
+    if facts.main is None:
+        missing.append(text("mutate", "need_main", lang))
     if not facts.model_classes:
         missing.append(text("mutate", "need_model", lang))
     if facts.train is None or facts.optimizer_step is None:
         missing.append(text("mutate", "need_train", lang))
     if facts.test is None:
         missing.append(text("mutate", "need_test", lang))
-    if not facts.uses_mnist_root or facts.downloads:
-        lines = sorted({n.lineno for n in ast.walk(facts.tree) if isinstance(n, ast.Call)
-                        and ast.unparse(n.func).split(".")[-1] in {"MNIST", "FashionMNIST", "EMNIST", "KMNIST"}})
-        missing.append(text("mutate", "need_data", lang) + (text("mutate", "here_lines", lang, lines=", ".join(
-            map(str, lines))) if lines else ""))
+    if not facts.reads_mnist or facts.other_datasets:
+        lines = ", ".join(map(str, facts.other_datasets))
+        missing.append(text("mutate", "need_data", lang) + (text("mutate", "here_lines", lang, lines=lines)
+                                                            if lines else ""))
     return missing
-
-
-def _model_built_in_main(facts: Facts) -> str:
-    """The name main() binds a model of the script's own classes to (`model` of `model = Net().to(device)`)."""
-    classes = {c.name for c in facts.model_classes}
-    for node in ast.walk(facts.main) if facts.main else []:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            calls = [c for c in ast.walk(node.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]
-            if any(c.func.id in classes for c in calls):
-                return node.targets[0].id
-    return ""
 
 
 def plan_all(script: Path, source: str, facts: Facts, lang: str,

@@ -12,6 +12,9 @@ from checker.rules.syntax import call_name, uses_dropout_or_batchnorm
 LOSS_FUNCTIONS = {"cross_entropy": "ce", "nll_loss": "nll", "CrossEntropyLoss": "ce", "NLLLoss": "nll"}
 EPOCHS_NAME = re.compile(r"n_\w*epochs|num_epochs|epochs|EPOCHS|N_EPOCHS|NUM_EPOCHS")
 EPOCHS_FLAG = re.compile(r"--(n-|num-|num_|n_)?epochs")
+# Datasets a script may read that the checker does not supply (it supplies MNIST, wherever the script looks for it).
+OTHER_DATASETS = {"FashionMNIST", "EMNIST", "KMNIST", "QMNIST", "CIFAR10", "CIFAR100", "SVHN", "STL10", "ImageFolder",
+                  "DatasetFolder", "ImageNet", "CelebA", "load_dataset"}
 
 
 @dataclass
@@ -38,8 +41,8 @@ class Facts:
     no_grad_decorator: ast.expr | None = None  # @torch.no_grad() on the evaluation function
     epochs_name: str = ""  # the module-level epoch count
     epochs_flag: str = ""  # else the command-line option argparse reads it from (--epochs)
-    uses_mnist_root: bool = False
-    downloads: bool = False
+    other_datasets: list[int] = field(default_factory=list)  # lines of datasets the checker cannot supply
+    reads_mnist: bool = False  # torchvision's MNIST (any folder, downloaded or not) or torchdrill's mnist_root
 
     def line(self, number: int) -> str:
         return self.lines[number - 1]
@@ -74,10 +77,9 @@ def read_facts(source: str) -> Facts:
     facts.main = facts.functions.get("main")
     facts.model_classes = [n for n in tree.body if isinstance(n, ast.ClassDef)
                            and any(ast.unparse(b).endswith("Module") for b in n.bases)]
-    facts.uses_mnist_root = any(isinstance(n, ast.ImportFrom) and n.module == "torchdrill.data"
-                                and any(a.name == "mnist_root" for a in n.names) for n in ast.walk(tree))
-    facts.downloads = any(isinstance(n, ast.keyword) and n.arg == "download" and isinstance(n.value, ast.Constant)
-                          and n.value.value is True for n in ast.walk(tree))
+    dataset_calls = [(call_name(n), n.lineno) for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    facts.reads_mnist = any(name in ("MNIST", "mnist_root") for name, _ in dataset_calls)
+    facts.other_datasets = sorted({line for name, line in dataset_calls if name in OTHER_DATASETS})
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and EPOCHS_NAME.fullmatch(node.targets[0].id) and isinstance(node.value, ast.Constant):

@@ -2,8 +2,9 @@
 
 The planting is checked on every solution of the catalogue (each gives back its own class, and lint finds every
 planted bug at its line); the whole command runs for real on a script in a shape no scenario has, with selftest
-proving what it writes, and `checker selftest` proving one of them again from the folder. (That no run outlives
-the tests is checked once, after the whole session: tests/conftest.py.)"""
+proving what it writes and `checker selftest` proving one of them again from the folder, and on a script in the
+shape of most tutorials (main() returns nothing, MNIST from ../data). (That no run outlives the tests is checked
+once, after the whole session: tests/conftest.py.)"""
 from __future__ import annotations
 
 import ast
@@ -73,10 +74,9 @@ def script_lacking(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize("old, new, says", [
-    ("    return model\n", "", "(here: end main() with `return model`)"),
-    ("download=False, transform=tf)\n    test_data", "download=True, transform=tf)\n    test_data",
-     "mnist_root` with download=False: the checker supplies MNIST offline and nothing may download (here: "
-     "MNIST(...) at line 34, 35)"),
+    ("def main(", "def run(", "a main() that trains the model"),
+    ("datasets.MNIST(mnist_root(), train=True", "datasets.FashionMNIST(mnist_root(), train=True",
+     "the checker supplies MNIST offline, and no other dataset (here: line 34)"),
     ("        loss.backward()\n", "", "a training function with a batch loop"),
 ])
 def test_what_the_checker_needs_is_said_before_anything_is_written(tmp_path, old, new, says):
@@ -126,6 +126,20 @@ def test_mutate_writes_proven_scenarios_from_a_script_it_has_never_seen(tmp_path
                        env={"TORCHDRILL_SCENARIOS": str(out), **shared_runs_env()}, timeout=900)
     (report,) = json.loads(again.stdout)
     assert again.returncode == 0 and report["ok"], again.stdout
+
+
+def test_a_tutorial_shaped_script_becomes_exercises_as_it_is(tmp_path):
+    """main() returns nothing and MNIST comes from ../data with download=True, as in most tutorials: the
+    scenarios are proven on the model its optimizer trained and on the MNIST the checker supplies."""
+    script = tmp_path / "tutorial_shape.py"
+    script.write_bytes((OWN_SHAPES / "tutorial_shape.py").read_bytes())
+    made = run_python("-m", "checker", "mutate", str(script), "--dir", str(tmp_path / "course"), "--json",
+                      "--class", "zero_grad", "--class", "data_split", env=shared_runs_env(), timeout=900)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert {r["kind"]: r["status"] for r in json.loads(made.stdout)} == {"zero_grad": "written",
+                                                                         "data_split": "written"}
+    assert load(tmp_path / "course" / "tutorial_shape_zero_grad.toml").budget.argv == ("--epochs", "1")
+    assert not (tmp_path / "data").exists()  # nothing downloaded
 
 
 def test_scenarios_made_from_one_script_share_its_reference(tmp_path):
