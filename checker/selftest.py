@@ -205,7 +205,13 @@ def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
         if on_case:
             on_case(f"{task[1].id}: {result.name}", result)
 
-    results = run_all(tasks, work, jobs=jobs, warm=warm, on_done=done)
+    # Each solution first: verifying it makes its scenario's reference run too (checker.verify), which every other
+    # case of the scenario then reads; the reports keep the cases in their own order.
+    order = sorted(range(len(tasks)), key=lambda i: tasks[i][2][0] != "solution")
+    in_order = run_all([tasks[i] for i in order], work, jobs=jobs, warm=warm, on_done=done)
+    results = [None] * len(tasks)
+    for position, result in zip(order, in_order):
+        results[position] = result
     for (report, _, _), result in zip(tasks, results):
         report.cases.append(result)
     return [report for report, _ in loaded]

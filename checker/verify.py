@@ -35,14 +35,24 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     status = on_status or (lambda message: None)
     from checker import reference_cache
 
+    own_runs: list = []  # the submission's run, when it was made as the reference run
+
+    def run_submission():
+        return run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device,
+                          data_kind, data_root, timeout_s, launcher=launcher, max_train_batches=max_train_batches)
+
     def compute_reference() -> tuple:
         status(text("ui", "reference_running", lang))
+        if max_train_batches is None and submission.source == scenario.solution_path.read_bytes():
+            own_runs.append(run_submission())  # the solution itself: its run is the reference run (see below)
+            accuracy, curves_dict = result_of_solution_run(own_runs[0])
+            if accuracy is not None:
+                return accuracy, curves_dict
         return solution_result(scenario, device, data_kind, data_root, timeout_s, launcher)
 
     reference, reference_curves = reference_cache.reference_result(scenario, data_kind, device, compute_reference)
     status(text("ui", "running", lang))
-    run = run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device, data_kind,
-                     data_root, timeout_s, launcher=launcher, max_train_batches=max_train_batches)
+    run = own_runs[0] if own_runs else run_submission()
     hits = rules.run(submission.tree, scenario.lints)
     verdict = assemble(scenario, submission.path, run, hits, reference, lang, data_kind, data_root,
                        time.perf_counter() - started, timeout_s,
@@ -56,12 +66,25 @@ def solution_result(scenario: Scenario, device: str, data_kind: str, data_root: 
     accuracy, and its training curves (for the pictures)."""
     run = run_script(scenario, scenario.solution_path.name, scenario.solution_path.read_bytes(), [], device,
                      data_kind, data_root, timeout_s, launcher=launcher)
-    done = run.first("done") or {}
-    accuracy, why_not = measured_accuracy(run)
+    accuracy, reference_curves = result_of_solution_run(run)
     if accuracy is None:  # never cache a failure as a figure
+        why_not = measured_accuracy(run)[1] or run.tampered
         raise ReferenceFailed(f"the reference solution of {scenario.id!r} did not run: {why_not}\n{run.output[-2000:]}")
-    reference_curves = curves.from_report(done.get("curves"))
-    return accuracy, reference_curves.to_dict() if reference_curves else None
+    return accuracy, reference_curves
+
+
+def result_of_solution_run(run) -> tuple[float | None, dict | None]:
+    """(accuracy, training curves as a dict) of a run of the solution, or (None, None) when it gave no accuracy.
+
+    A submission that is the solution byte for byte is run once, with the scenario's probes, and that run is the
+    reference run too (`checker selftest` verifies every solution so). The probes only watch: they change no
+    number the training computes and draw no random number, so the run trains the very model a run without them
+    trains (tests/checker/test_quick_budget.py runs both ways and compares)."""
+    accuracy, _ = measured_accuracy(run)
+    if accuracy is None or run.tampered:
+        return None, None
+    found = curves.from_report((run.first("done") or {}).get("curves"))
+    return accuracy, found.to_dict() if found else None
 
 
 def with_curves(verdict: Verdict, run, reference_curves: dict | None) -> Verdict:
