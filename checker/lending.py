@@ -136,9 +136,11 @@ class RunLender(Lender):
         super().__init__()
 
     def answer(self, request: dict) -> dict:
+        from checker import run_store
         from checker.sandbox import WorkerLost, run_in_sandbox
         from checker.workers import WarmWorker
 
+        run_store.apart_from_memory()  # the serving thread: a borrower's run is its own, never this process's
         run_request = request_from_json(request["run"])
         for attempt in range(2):
             if self._worker is None or not self._worker.alive():

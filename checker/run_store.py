@@ -15,11 +15,13 @@ replaced. Unset, which is the default everywhere but in the tests, the store cos
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import stat
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -35,6 +37,69 @@ CHILD_CODE = Path(__file__).resolve().parent / "child"
 def folder() -> Path | None:
     named = os.environ.get(STORE_ENV)
     return Path(named) if named else None
+
+
+class _Memory:
+    """The runs one command has made, while it remembers them (`remembering`): `checker selftest` runs the
+    solution of the scenarios made from one script once, not once per scenario (checker.selftest)."""
+
+    def __init__(self):
+        self.depth, self.runs, self.locks, self.lock = 0, {}, {}, threading.Lock()
+        self.thread = threading.local()  # .apart: a thread that serves other processes (checker.lending)
+
+
+_memory = _Memory()
+
+
+@contextlib.contextmanager
+def remembering():
+    """Within it, a run that ended normally is made once in this process: the same request again (from any
+    thread) waits for it and gets it back. Outside, nothing is remembered."""
+    with _memory.lock:
+        _memory.depth += 1
+    try:
+        yield
+    finally:
+        with _memory.lock:
+            _memory.depth -= 1
+            if not _memory.depth:
+                _memory.runs.clear()
+                _memory.locks.clear()
+
+
+def remembers() -> bool:
+    return _memory.depth > 0 and not getattr(_memory.thread, "apart", False)
+
+
+def apart_from_memory() -> None:
+    """This thread serves runs for other processes (a lender's): it neither reads nor feeds this process's
+    memory, nor waits on a run one of this process's threads is making."""
+    _memory.thread.apart = True
+
+
+@contextlib.contextmanager
+def made_once(run_key: str):
+    """Holds the key's lock while its run is made, so that a second thread asking for it waits, then reads it."""
+    if not run_key or not remembers():
+        yield
+        return
+    with _memory.lock:
+        key_lock = _memory.locks.setdefault(run_key, threading.Lock())
+    with key_lock:
+        yield
+
+
+def recall(run_key: str):
+    """The run with this key made before while remembering, or None."""
+    run = _memory.runs.get(run_key) if run_key and remembers() else None
+    if run is not None:
+        ledger.record("shared", kind="run (made once by this command)")
+    return run
+
+
+def remember(run_key: str, run) -> None:
+    if run_key and remembers() and ended_normally(run):
+        _memory.runs[run_key] = run
 
 
 def key(request) -> str:

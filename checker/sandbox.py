@@ -82,7 +82,16 @@ def run_in_sandbox(request: RunRequest, launcher=None) -> ChildRun:
     Where a run store is named (checker.run_store), the same run made before is read back from it instead."""
     from checker import run_store
 
-    key = run_store.key(request) if run_store.folder() or ledger.recording() else ""  # neither: nothing hashed
+    key = run_store.key(request) if run_store.folder() or ledger.recording() or run_store.remembers() else ""
+    with run_store.made_once(key):
+        run = run_store.recall(key) or _stored_or_made(request, launcher, key)
+        run_store.remember(key, run)
+    return run
+
+
+def _stored_or_made(request: RunRequest, launcher, key: str) -> ChildRun:
+    from checker import run_store
+
     stored = run_store.lookup(key)
     if stored is not None:
         return stored

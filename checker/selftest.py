@@ -118,15 +118,18 @@ TRACEBACK_TAIL = 1500  # characters of a crash's traceback kept in a case's resu
 
 
 def run_case(scenario: Scenario, source: str, name: str, expect: str, failing: tuple[str, ...],
-             timeout_s: float | None, launcher=None, lang: str = "en", quick: bool = False) -> CaseResult:
+             timeout_s: float | None, launcher=None, lang: str = "en", quick: bool = False,
+             shared: tuple[str, tuple[str, ...]] | None = None) -> CaseResult:
     """Run one case and judge it. With `quick`, a case expected to fail first trains at most the scenario's
     `budget.quick_batches` batches a pass: when one of its probes fails there (and every check it declares as
     failing), that is its verdict, since a probe's finding in the first batches is also made in the full run
     (tests/checker/test_quick_budget.py proves it for every catalogue case, on the full budget, as a slow test).
     The accuracy is never read at the quick budget. Otherwise, and for every case expected to pass, the run has
-    the scenario's whole budget."""
+    the scenario's whole budget. `shared`: (the script's file stem, the probes it runs with) where one run serves
+    several scenarios (shared_solution_runs)."""
+    stem, probes = shared or (scenario.id, None)
     with tempfile.TemporaryDirectory(prefix="torchdrill-selftest-") as folder:
-        path = Path(folder) / f"{scenario.id}.py"
+        path = Path(folder) / f"{stem}.py"
         path.write_text(source, encoding="utf-8")
         try:
             if quick and quick_applies(scenario, expect, failing):
@@ -135,7 +138,8 @@ def run_case(scenario: Scenario, source: str, name: str, expect: str, failing: t
                 result = _judged(verdict, name, expect, failing, budget="quick")
                 if quick_proof(scenario, result):
                     return result
-            verdict = verify(path, scenario.id, lang=lang, timeout_s=timeout_s, launcher=launcher)
+            verdict = verify(path, scenario.id, lang=lang, timeout_s=timeout_s, launcher=launcher,
+                             probes=list(probes) if probes else None)
         except InputError as error:  # a case that cannot even be run proves nothing either way
             return CaseResult(name, expect, False, [f"input error: {error}"], list(failing), 0.0, unusable=True)
     return _judged(verdict, name, expect, failing)
@@ -160,6 +164,27 @@ def quick_proof(scenario: Scenario, result: CaseResult) -> bool:
     """Whether a quick run proves the case fails: one of the scenario's probes failed, and every declared one."""
     probes = set(scenario.probes)
     return bool(probes & set(result.failed_checks)) and not result.missing_failures
+
+
+def shared_solution_runs(scenarios: list[Scenario]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """For scenarios whose solutions are one script run the same way (the scenarios `checker mutate` writes from a
+    script, each with its own probes): scenario id -> (a file stem, the union of their probes). Their solution
+    cases then make one run, which watches every probe; each scenario judges its own (checker.verify). The probes
+    only watch, so the run trains what each scenario's own run would (tests/checker/test_own_reference.py)."""
+    groups: dict[tuple, list[Scenario]] = {}
+    for scenario in scenarios:
+        if scenario.custom_probes or not scenario.solution_path.is_file():
+            continue
+        same_run = (scenario.solution_path.read_bytes(), tuple(sorted(scenario.entry_points.items())),
+                    tuple(scenario.budget.overrides), scenario.budget.argv, scenario.budget.timeout_s,
+                    scenario.budget.memory_mb)
+        groups.setdefault(same_run, []).append(scenario)
+    shared = {}
+    for members in groups.values():
+        if len(members) > 1:
+            probes = tuple(sorted({probe for member in members for probe in member.probes}))
+            shared.update({member.id: (members[0].id, probes) for member in members})
+    return shared
 
 
 def load_reports(ids: list[str] | None, lang: str = "en") -> list[tuple[ScenarioReport, Scenario | None]]:
@@ -187,6 +212,7 @@ def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
              quick: bool = False) -> list[ScenarioReport]:
     """Prove the scenarios, running `jobs` cases at a time (each in its own sandbox, as verify runs them).
     `quick`: cases expected to fail may be proven at the quick budget (run_case)."""
+    from checker import run_store
     from checker.pool import run_all
 
     loaded = load_reports(ids, lang)
@@ -194,12 +220,14 @@ def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
              and scenario.buggy_path.is_file() and scenario.solution_path.is_file() for case in cases_of(scenario)]
     if on_total:
         on_total(len(tasks))
+    shared = shared_solution_runs([scenario for _, scenario in loaded if scenario is not None])
 
     def work(task, launcher) -> CaseResult:
         report, scenario, (name, source, expect, failing) = task
         if on_case:
             on_case(f"{scenario.id}: {name}", None)
-        return run_case(scenario, source, name, expect, failing, timeout_s, launcher, lang, quick)
+        return run_case(scenario, source, name, expect, failing, timeout_s, launcher, lang, quick,
+                        shared.get(scenario.id) if name == "solution" else None)
 
     def done(task, result: CaseResult) -> None:
         if on_case:
@@ -208,7 +236,8 @@ def selftest(ids: list[str] | None = None, timeout_s: float | None = None,
     # Each solution first: verifying it makes its scenario's reference run too (checker.verify), which every other
     # case of the scenario then reads; the reports keep the cases in their own order.
     order = sorted(range(len(tasks)), key=lambda i: tasks[i][2][0] != "solution")
-    in_order = run_all([tasks[i] for i in order], work, jobs=jobs, warm=warm, on_done=done)
+    with run_store.remembering():  # a solution run that serves several scenarios is made once
+        in_order = run_all([tasks[i] for i in order], work, jobs=jobs, warm=warm, on_done=done)
     results = [None] * len(tasks)
     for position, result in zip(order, in_order):
         results[position] = result

@@ -23,11 +23,14 @@ class ReferenceFailed(InputError):
 
 def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device: str = "cpu",
            data_kind: str = "subset", data_root: str | None = None, timeout_s: float | None = None,
-           on_status: Status | None = None, launcher=None, max_train_batches: int | None = None) -> Verdict:
+           on_status: Status | None = None, launcher=None, max_train_batches: int | None = None,
+           probes: list[str] | None = None) -> Verdict:
     """Verify one submission. InputError for problems with the input; anything the script does is a verdict.
     `launcher` starts the sandboxed children: fresh processes by default, or a warm worker (checker.workers).
     `max_train_batches` (the selftest's quick budget) stops each training pass after that many batches: the
-    probes' findings stand, the accuracy then means nothing (checker.selftest never reads it)."""
+    probes' findings stand, the accuracy then means nothing (checker.selftest never reads it). `probes`: the run
+    watches these, a superset of the scenario's (checker.selftest: one run for several scenarios); only the
+    scenario's own are judged."""
     started = time.perf_counter()
     submission = read_submission(Path(path), lang)
     scenario = scenario_for(submission.path, scenario_id, lang)
@@ -38,8 +41,9 @@ def verify(path: Path, scenario_id: str | None = None, lang: str = "en", device:
     own_runs: list = []  # the submission's run, when it was made as the reference run
 
     def run_submission():
-        return run_script(scenario, submission.path.name, submission.source, list(scenario.probes), device,
-                          data_kind, data_root, timeout_s, launcher=launcher, max_train_batches=max_train_batches)
+        return run_script(scenario, submission.path.name, submission.source, list(probes or scenario.probes),
+                          device, data_kind, data_root, timeout_s, launcher=launcher,
+                          max_train_batches=max_train_batches)
 
     def compute_reference() -> tuple:
         status(text("ui", "reference_running", lang))

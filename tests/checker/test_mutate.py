@@ -19,6 +19,7 @@ from checker.lint.sources import Source
 from checker.mutate.edits import apply
 from checker.mutate.engine import classes, plan_all, read_script
 from checker.scenario import load
+from checker.selftest import shared_solution_runs
 from tests.conftest import REPO, run_python, shared_runs_env
 
 SOLUTIONS = sorted((REPO / "reference" / "solutions").glob("*.py"))
@@ -144,7 +145,7 @@ def test_a_tutorial_shaped_script_becomes_exercises_as_it_is(tmp_path):
 
 def test_scenarios_made_from_one_script_share_its_reference(tmp_path):
     """The reference accuracy depends on the solution and its budget, not on the scenario's id: the scenarios
-    mutate writes from one script compute it once per budget."""
+    mutate writes from one script compute it once per budget, and selftest runs their solution once per budget."""
     from checker import reference_cache
 
     script = OWN_SHAPES / "mlp_adam.py"
@@ -155,6 +156,13 @@ def test_scenarios_made_from_one_script_share_its_reference(tmp_path):
     keys = {d.id: reference_cache.cache_key(load(tmp_path / f"{d.id}.toml"), "subset", "cpu") for d in drafts}
     assert len({keys[d.id] for d in drafts if d.overrides == {"EPOCHS": 1}}) == 1
     assert keys["mlp_adam_train_mode"] != keys["mlp_adam_zero_grad"]  # two epochs: a budget of its own
+    # selftest runs their solution once per budget too, watching every probe of theirs (each judges its own)
+    scenarios = [load(tmp_path / f"{d.id}.toml") for d in drafts]
+    shared = shared_solution_runs(scenarios)
+    one_epoch = [s for s in scenarios if dict(s.budget.overrides) == {"EPOCHS": 1}]
+    assert len(one_epoch) > 1 and {shared[s.id] for s in one_epoch} == {
+        (one_epoch[0].id, tuple(sorted({p for s in one_epoch for p in s.probes})))}
+    assert shared.get("mlp_adam_train_mode", (None,))[0] != one_epoch[0].id
 
 
 def test_the_texts_are_the_same_whatever_language_mutate_speaks():

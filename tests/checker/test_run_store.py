@@ -87,3 +87,35 @@ def test_no_child_sees_the_store(tmp_path):
     verdict = json.loads(result.stdout)
     assert verdict["status"] == "crashed" and "planted.json" not in result.stdout, result.stdout[-2000:]
     assert "FileNotFoundError" in verdict["traceback"] or "PermissionError" in verdict["traceback"]
+
+
+def test_a_command_that_remembers_makes_each_run_once(monkeypatch):
+    """checker.run_store.remembering (`checker selftest`, for the solution run several scenarios share): the same
+    run asked for by two threads at once is made once and both get it; outside it, nothing is remembered."""
+    import threading
+
+    from checker import run_store, sandbox
+    from checker.scenario import find
+    from checker.verify import run_script
+    from checker.workers import WarmWorker
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    made, real = [], sandbox._stored_or_made
+    monkeypatch.setattr(sandbox, "_stored_or_made", lambda *args: made.append(args) or real(*args))
+    scenario = find("stray_break")
+
+    def run(worker):
+        return run_script(scenario, "stray_break.py", SCRIPT.read_bytes(), list(scenario.probes), "cpu", "subset",
+                          None, None, launcher=worker)
+
+    got = []
+    with WarmWorker(threads=1) as worker:
+        with run_store.remembering():
+            threads = [threading.Thread(target=lambda: got.append(run(worker))) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert len(made) == 1 and len(got) == 2 and got[0] is got[1] and got[0].first("done") is not None
+        run(worker)
+    assert len(made) == 2  # made again: outside, nothing is remembered
