@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 
 from checker.scenario import find
-from tests.conftest import REPO, run_python
+from tests.conftest import REPO, run_python, shared_runs_env
 
 
 def checker(*args, **kwargs):
@@ -77,7 +78,8 @@ def test_watch_verifies_again_after_a_save(tmp_path):
     shutil.copy(find("zero_grad").buggy_path, script)
     watcher = subprocess.Popen([sys.executable, "-m", "checker", "watch", str(script), "--max-runs", "2",
                                 "--lang", "en"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, stdin=subprocess.DEVNULL)
+                               text=True, stdin=subprocess.DEVNULL,
+                               env={**os.environ, **shared_runs_env()})  # about watching: runs may be read back
     deadline = time.time() + 240
     while time.time() < deadline and not (tmp_path / "saved").exists():
         time.sleep(0.2)
