@@ -36,9 +36,11 @@ def command(script, folder, jobs, full, kinds, force, as_json, lang):
     TORCHDRILL_SCENARIOS=my_course checker selftest      # proves them again
     TORCHDRILL_SCENARIOS=my_course checker list
 
-    SCRIPT must define main() returning the trained model, a training function, an evaluation function that
-    main() calls, and read MNIST through `from torchdrill.data import mnist_root`; mutate says what is missing
-    before it writes anything. Exit code 0 when at least one scenario was written, 1 when none, 2 for bad input.
+    SCRIPT (a .py file, or a notebook: its code cells in order) must define main(), which trains (returning the
+    model, or not: the checker then scores the one its optimizer trained), a training function, an evaluation
+    function that main() calls, and read MNIST with torchvision's datasets.MNIST (any folder; the checker supplies
+    it offline); mutate says what is missing before it writes anything. Exit code 0 when at least one scenario
+    was written, 1 when none, 2 for bad input.
     """
     import json
     import time

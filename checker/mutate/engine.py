@@ -49,8 +49,10 @@ def scenario_prefix(script: Path) -> str:
 
 
 def read_script(script: Path, lang: str) -> tuple[str, Facts]:
+    """The script's source and what mutate reads in it. A notebook (.ipynb) is its code cells in order, as
+    `checker lint` and `checker trace` read it (IPython magics blanked out); the exercises are that script."""
     try:
-        source = script.read_text(encoding="utf-8")
+        source = _notebook_code(script, lang) if script.suffix == ".ipynb" else script.read_text(encoding="utf-8")
         facts = read_facts(source)
     except OSError as error:
         raise InputError(text("mutate", "unreadable", lang, path=script, detail=error.strerror)) from None
@@ -58,6 +60,35 @@ def read_script(script: Path, lang: str) -> tuple[str, Facts]:
         raise InputError(text("mutate", "not_python", lang, path=script,
                               detail=f"{type(error).__name__}: {error}")) from None
     return source, facts
+
+
+def _notebook_code(notebook: Path, lang: str) -> str:
+    from checker.lint.sources import read
+
+    if not notebook.is_file():
+        raise OSError(2, "No such file or directory")
+    code = read(notebook)
+    if code.problems:  # a cell left out would make the exercises another program than the notebook
+        line, _, why = code.problems[0]
+        if not code.cells:
+            raise InputError(text("mutate", "not_python", lang, path=notebook, detail=why))
+        cell = code.place(line)[0]
+        raise InputError(text("mutate", "notebook_cell", lang, path=notebook, cell=cell, detail=why))
+    if not code.text.strip():
+        raise InputError(text("mutate", "notebook_empty", lang, path=notebook))
+    return _main_called_as_a_script_calls_it(code.text)
+
+
+def _main_called_as_a_script_calls_it(source: str) -> str:
+    """A notebook's cell that calls `main()` runs it when the cells run; the checker calls main() itself, so in the
+    script the call is made only when it runs as a program: `if __name__ == "__main__":`."""
+    lines = source.splitlines(keepends=True)
+    for node in reversed(ast.parse(source).body):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and node.lineno == node.end_lineno \
+                and isinstance(node.value.func, ast.Name) and node.value.func.id == "main" and node.col_offset == 0:
+            call = lines[node.lineno - 1]
+            lines[node.lineno - 1] = 'if __name__ == "__main__":  # the notebook\'s own call\n    ' + call
+    return "".join(lines)
 
 
 def needs(facts: Facts, lang: str) -> list[str]:

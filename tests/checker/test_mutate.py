@@ -143,6 +143,41 @@ def test_a_tutorial_shaped_script_becomes_exercises_as_it_is(tmp_path):
     assert not (tmp_path / "data").exists()  # nothing downloaded
 
 
+def course_notebook(tmp_path: Path) -> Path:
+    """mlp_adam.py as a course notebook: a markdown cell, a magic, a cell per top-level block, and a last cell
+    that calls main() as notebooks do."""
+    blocks = (OWN_SHAPES / "mlp_adam.py").read_text(encoding="utf-8").split('\n\n\nif __name__ == "__main__":')[0]
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# MNIST with an MLP\n"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": ["%matplotlib inline\n"]}]
+    for block in [*blocks.split("\n\n\n"), "main()"]:
+        cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                      "source": block.splitlines(keepends=True)})
+    notebook = tmp_path / "course notebook.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return notebook
+
+
+def test_a_notebook_is_read_as_its_code_cells_and_its_own_call_of_main_runs_only_as_a_program(tmp_path):
+    notebook = course_notebook(tmp_path)
+    source, facts = read_script(notebook, "en")
+    assert 'if __name__ == "__main__":  # the notebook\'s own call\n    main()\n' in source
+    assert "%matplotlib" not in source and facts.main is not None and facts.model_classes
+    drafts, rows = plan_all(notebook, source, facts, "en")
+    assert drafts and all(d.id.startswith("course_notebook_") for d in drafts)
+    made = run_python("-m", "checker", "mutate", str(notebook), "--dir", str(tmp_path / "course"), "--json",
+                      "--class", "zero_grad", env=shared_runs_env(), timeout=900)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert [r["status"] for r in json.loads(made.stdout)] == ["written"]
+    broken = tmp_path / "broken.ipynb"
+    cells = json.loads(notebook.read_text())
+    cells["cells"][3]["source"] = ["def oops(:\n"]
+    broken.write_text(json.dumps(cells))
+    refused = run_python("-m", "checker", "mutate", str(broken), "--dir", str(tmp_path / "other"))
+    assert refused.returncode == 2 and "cell 4 cannot be read as Python" in refused.stderr  # as Jupyter counts
+    assert "Traceback" not in refused.stderr and not (tmp_path / "other").exists()
+
+
 def test_scenarios_made_from_one_script_share_its_reference(tmp_path):
     """The reference accuracy depends on the solution and its budget, not on the scenario's id: the scenarios
     mutate writes from one script compute it once per budget, and selftest runs their solution once per budget."""
