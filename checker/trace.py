@@ -214,10 +214,12 @@ def prepare(path: Path, argv: list[str], max_steps: int, max_eval_batches: int, 
         if not bound:
             for target, view in [*views, *links]:
                 os.symlink(target, view)
-        read_only.append(str(_embedded_mnist(sandbox, mnist)))
+        embedded = str(_embedded_mnist(sandbox, mnist))
+        read_only.append(embedded)
         forbidden = [str(p) for p in (mnist.torchdrill_home(),) if not _inside(script_dir, p)]
         spec = {
             "child_module": "checker.child.tracer", "script": str(script), "argv": argv, "cwd": str(work),
+            "mnist_where_missing": embedded,
             "user_dirs": [str(work), str(script_dir)], "max_steps": max_steps,
             "max_eval_batches": max_eval_batches, "sandbox": str(sandbox), "forbidden": forbidden,
             "limits": limits.settings(),

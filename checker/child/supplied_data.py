@@ -20,14 +20,16 @@ import sys
 MNIST_MODULE = "torchvision.datasets.mnist"
 
 
-def supply_mnist(data_root: str, patches) -> None:
+def supply_mnist(data_root: str, patches, where_missing: bool = False) -> None:
     """Make torchvision's MNIST read `data_root`, never downloading, now or as soon as the script imports it;
-    undone with `patches` (checker.child.patches)."""
+    undone with `patches` (checker.child.patches). `where_missing` (`checker trace`, which runs a user's script
+    on their own files): the folder the script names, where MNIST is there; `data_root` only instead of a
+    download."""
     loaded = sys.modules.get(MNIST_MODULE)
     if loaded is not None:
-        _patch(loaded, data_root, patches)
+        _patch(loaded, data_root, patches, where_missing)
         return
-    finder = _PatchOnImport(lambda module: _patch(module, data_root, patches))
+    finder = _PatchOnImport(lambda module: _patch(module, data_root, patches, where_missing))
     sys.meta_path.insert(0, finder)
     patches.undo_with(lambda: finder in sys.meta_path and sys.meta_path.remove(finder))
 
@@ -55,7 +57,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
         return spec
 
 
-def _patch(module, data_root: str, patches) -> None:
+def _patch(module, data_root: str, patches, where_missing: bool) -> None:
     mnist = getattr(module, "MNIST", None)
     if not isinstance(mnist, type):
         return
@@ -69,6 +71,11 @@ def _patch(module, data_root: str, patches) -> None:
                 args = (*args[:3], False, *args[4:])
             else:
                 kwargs["download"] = False
+            if where_missing and root is not None:
+                try:
+                    return original(self, root, *args, **kwargs)
+                except RuntimeError:  # not there ("Dataset not found"): ours, instead of a download
+                    pass
             return original(self, data_root, *args, **kwargs)
 
         return init

@@ -26,6 +26,8 @@ def run(spec: dict, reporter: Reporter) -> None:
         pass
 
     from checker.child.curves import CurveRecorder
+    from checker.child.patches import Patches
+    from checker.child.supplied_data import supply_mnist
     from checker.child.trace_probes import TraceProbes, TraceStop, _error_line
 
     reporter.send("started", import_s=time.perf_counter() - started)
@@ -36,6 +38,9 @@ def run(spec: dict, reporter: Reporter) -> None:
     sys.path.insert(0, os.path.dirname(script))  # before ours, as `python SCRIPT` puts it
     os.chdir(spec["cwd"])
     status, error, error_at = "finished", "", (None, None)
+    supplied = Patches()
+    if spec.get("mnist_where_missing"):  # MNIST where the script looks, else the checker's copy: never a download
+        supply_mnist(spec["mnist_where_missing"], supplied, where_missing=True)
     probes.install()
     curves = CurveRecorder(None, "cpu")  # the loss per step only: an arbitrary script has no train() to time epochs
     curves.install(None, None)
@@ -54,6 +59,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     finally:
         curves.remove()
         probes.remove()
+        supplied.undo()
     seconds = time.perf_counter() - began
     try:
         probes.finish(stopped=status != "finished")  # a run that did not end by itself left its passes open

@@ -221,3 +221,15 @@ def test_the_users_own_modules_named_like_ours_are_the_ones_their_script_imports
     data, result = trace(tmp_path / "train.py", "--show-output")
     assert data["status"] == "finished" and data["findings"] == [], data
     assert "got the user reference.py" in data["output"] and result.returncode == 0
+
+
+def test_mnist_that_is_not_where_the_script_looks_is_the_checkers_and_never_a_download(tmp_path):
+    """A tutorial's script reads MNIST from ./data with download=True: where the user has not downloaded it, the
+    trace reads the checker's copy instead (before: the run crashed trying to download)."""
+    from tests.checker.test_script_shapes import tutorial_shaped
+
+    (tmp_path / "train.py").write_text(tutorial_shaped(find("zero_grad").buggy_path.read_text()).replace(
+        '"../data"', '"./data"'))
+    data, result = trace("train.py", "--max-steps", "5", cwd=tmp_path)
+    assert data["status"] in ("budget", "finished") and [f["code"] for f in data["findings"]] == ["TD101"], data
+    assert not (tmp_path / "data").exists()  # nothing was downloaded into the user's folder
