@@ -77,29 +77,22 @@ def apart_from_memory() -> None:
     _memory.thread.apart = True
 
 
-@contextlib.contextmanager
-def made_once(run_key: str):
-    """Holds the key's lock while its run is made, so that a second thread asking for it waits, then reads it."""
+def made_once(run_key: str, make):
+    """`make()`'s run, made once while remembering: a thread asking for a run another is making waits for it
+    and gets it back. Outside `remembering` (and without a key), just `make()`."""
     if not run_key or not remembers():
-        yield
-        return
+        return make()
     with _memory.lock:
         key_lock = _memory.locks.setdefault(run_key, threading.Lock())
     with key_lock:
-        yield
-
-
-def recall(run_key: str):
-    """The run with this key made before while remembering, or None."""
-    run = _memory.runs.get(run_key) if run_key and remembers() else None
-    if run is not None:
-        ledger.record("shared", kind="run (made once by this command)")
-    return run
-
-
-def remember(run_key: str, run) -> None:
-    if run_key and remembers() and ended_normally(run):
-        _memory.runs[run_key] = run
+        run = _memory.runs.get(run_key)
+        if run is not None:
+            ledger.record("shared", kind="run (made once by this command)")
+            return run
+        run = make()
+        if ended_normally(run):
+            _memory.runs[run_key] = run
+        return run
 
 
 def key(request) -> str:

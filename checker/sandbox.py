@@ -83,10 +83,7 @@ def run_in_sandbox(request: RunRequest, launcher=None) -> ChildRun:
     from checker import run_store
 
     key = run_store.key(request) if run_store.folder() or ledger.recording() or run_store.remembers() else ""
-    with run_store.made_once(key):
-        run = run_store.recall(key) or _stored_or_made(request, launcher, key)
-        run_store.remember(key, run)
-    return run
+    return run_store.made_once(key, lambda: _stored_or_made(request, launcher, key))
 
 
 def _stored_or_made(request: RunRequest, launcher, key: str) -> ChildRun:

@@ -119,3 +119,31 @@ def test_a_command_that_remembers_makes_each_run_once(monkeypatch):
         assert len(made) == 1 and len(got) == 2 and got[0] is got[1] and got[0].first("done") is not None
         run(worker)
     assert len(made) == 2  # made again: outside, nothing is remembered
+
+
+def test_a_lender_in_the_same_process_serves_a_remembered_run_without_waiting_on_it(monkeypatch):
+    """The test session lends its warm worker from this very process: while a command here remembers, the
+    lender's serving thread makes the run the borrowing thread is waiting for, and must not wait on that thread's
+    own lock (before: it did, until the borrower gave up after its timeout, minutes later)."""
+    import threading
+
+    from checker import run_store
+    from checker.lending import RUNS_ENV
+    from checker.scenario import find
+    from checker.verify import run_script
+    from tests.conftest import lent_worker_env
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    monkeypatch.setenv(RUNS_ENV, lent_worker_env()[RUNS_ENV])
+    scenario = find("stray_break")
+    got = []
+
+    def borrow():
+        with run_store.remembering():
+            got.append(run_script(scenario, "stray_break.py", SCRIPT.read_bytes(), list(scenario.probes), "cpu",
+                                  "subset", None, None))
+
+    borrower = threading.Thread(target=borrow, daemon=True)
+    borrower.start()
+    borrower.join(timeout=90)
+    assert not borrower.is_alive() and got and got[0].first("done") is not None
