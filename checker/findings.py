@@ -60,7 +60,7 @@ def predictions_broken(run) -> str:
     sent = run.first("predictions")
     if sent is None:
         return "the predictions never arrived" if run.first("done") else ""
-    if isinstance(sent.get("error"), str) and "digits" not in sent:
+    if (isinstance(sent.get("error"), str) or isinstance(sent.get("skipped"), str)) and "digits" not in sent:
         return ""
     return evaluate.problem(sent.get("digits"))
 

@@ -157,6 +157,8 @@ def measured_accuracy(run, lang: str = "en") -> tuple[float | None, str | None]:
     if run.first("done") is None:
         return None, text("fail", "not_checked", lang)
     sent = run.first("predictions") or {}
+    if isinstance(sent.get("skipped"), str):  # the quick budget: none made
+        return None, text("fail", "not_at_quick_budget", lang)
     if isinstance(sent.get("error"), str):
         return None, text("fail", "model_failed_on_heldout", lang, detail=clean(sent["error"])[:300])
     if evaluate.problem(sent.get("digits")):

@@ -15,18 +15,22 @@ from torch.utils.data import dataloader as dataloader_module
 from checker.child.patches import Watcher
 
 DATA_PROBES = ("full_epochs", "train_split", "train_shuffled", "scheduler_per_epoch")
+QUICK_EVAL_BATCHES = 1  # at the quick budget, batches an evaluation pass reads: every evaluation probe fires on
+#                        the first one, and the accuracy is not read there (checker.selftest)
 
 
 @dataclass
 class Epoch:
     expected: int | None  # len(loader), when the loader knows it
+    limit: int | None = None  # the quick budget's cap on this pass (None: every batch)
     drawn: int = 0
     cut: bool = False  # ended by the selftest's quick budget (max_train_batches): never judged as ended early
 
 
 class QuickBudgetReached(StopIteration):
-    """A training pass's loader stops here: `checker selftest --quick` trains at most max_train_batches batches
-    a pass. The epoch then ends as if the data ran out, so the evaluation and every later epoch still run."""
+    """A pass's loader stops here: `checker selftest --quick` trains at most max_train_batches batches a training
+    pass and evaluates QUICK_EVAL_BATCHES a pass in test(). The pass then ends as if the data ran out, so the
+    evaluation and every later epoch still run."""
 
 
 class DataWatch(Watcher):
@@ -57,7 +61,7 @@ class DataWatch(Watcher):
         def make_next(original):
             def __next__(iterator):
                 epoch = getattr(iterator, "_torchdrill_epoch", None)
-                if epoch is not None and watch.max_batches is not None and epoch.drawn >= watch.max_batches:
+                if epoch is not None and epoch.limit is not None and epoch.drawn >= epoch.limit:
                     epoch.cut = True
                     raise QuickBudgetReached
                 batch = original(iterator)
@@ -76,7 +80,7 @@ class DataWatch(Watcher):
         if probes.test_depth:
             if True in splits:
                 probes.report("train_split", "evaluating_on_train_split")
-            return None
+            return None if self.max_batches is None else Epoch(None, limit=QUICK_EVAL_BATCHES)
         if not probes.train_depth:
             return None
         if False in splits:
@@ -89,7 +93,7 @@ class DataWatch(Watcher):
             expected = len(loader)
         except TypeError:
             expected = None
-        epoch = Epoch(expected)
+        epoch = Epoch(expected, limit=self.max_batches)
         self.epochs.append(epoch)
         self._open.append(epoch)
         return epoch

@@ -2,7 +2,7 @@
 training pass when one of its probes fails there. Its verdict is the full budget's, because a probe that fails on
 the first batches also fails when every batch runs: the slow test below proves that for every catalogue case, and
 the default run proves the cap itself (a pass stops where asked, is never judged as ended early, and the
-evaluation and every epoch still run)."""
+evaluation, on its first batch, and every epoch still run)."""
 from __future__ import annotations
 
 import pytest
@@ -30,7 +30,16 @@ def test_a_capped_pass_stops_at_the_cap_and_is_not_judged_as_ended_early(tmp_pat
     assert checks["runs"] and checks["full_epochs"], verdict.checks
     steps = verdict.curves["student"]["epoch_steps"]
     assert steps == [5], steps  # one epoch (the budget), five batches, the loss recorded at each
-    assert verdict.curves["student"]["accuracy"], "the evaluation after the capped pass ran"
+    # Each evaluation pass in test() still runs, on its first batch only (1,000 of the 2,000 test images): the
+    # solution's test() prints what it counted over that batch, before training and after the epoch.
+    evaluations = [line for line in verdict.output.splitlines() if line.startswith("Test set:")]
+    assert len(evaluations) == 2, verdict.output
+    counted = [int(line.split("Accuracy: ")[1].split("/")[0]) for line in evaluations]
+    assert all(0 < n <= 1000 for n in counted), evaluations
+    # The accuracy is not read at the quick budget, so the child makes no predictions for it.
+    accuracy = next(c for c in verdict.checks if c.id == "accuracy")
+    assert not accuracy.passed and "quick budget" in accuracy.message
+    assert [value for _, value in verdict.curves["student"]["accuracy"]] == [None], verdict.curves
 
 
 def test_the_buggy_script_fails_its_probe_at_the_quick_budget_and_a_crash_needs_the_whole_run(tmp_path, borrowing):

@@ -65,3 +65,19 @@ def test_no_message_that_passes_can_make_the_parent_fail():
             run_check(run, scenario, "en", None)
             probe_checks(run, scenario, [], "zh")
             measured_accuracy(run, "en")
+
+
+def test_predictions_said_to_be_skipped_are_a_run_without_an_accuracy():
+    """At the quick budget the child makes no predictions and says so; a run that says so anywhere else (its
+    report can only be the harness's, but fail closed all the same) has no accuracy, and so cannot pass."""
+    from checker.findings import accuracy_check
+
+    assert report_schema.problem({"kind": "predictions", "skipped": "the quick budget"}) == ""
+    skipped = {"kind": "predictions", "skipped": "the quick budget"}
+    run = ChildRun(messages=[skipped, {"kind": "findings", "findings": []}, {"kind": "done", **GOOD["done"]}],
+                   output="", returncode=0)
+    runs, _ = run_check(run, find("zero_grad"), "en", None)
+    assert runs.passed  # the report is whole
+    student, why_not = measured_accuracy(run, "zh")
+    assert student is None and "快速预算" in why_not
+    assert not accuracy_check(student, 0.9, 0.05, why_not, "en").passed
