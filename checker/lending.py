@@ -2,13 +2,14 @@
 not once per command it runs (issue: the whole proof in minutes).
 
 A lender serves requests on a Unix socket in a folder only its owner can enter: one JSON line in, one JSON line
-out, one request at a time, all from one thread. That thread owns the workers, since a worker dies with the thread
-that started it (bubblewrap's --die-with-parent follows the thread, not the process). A process borrows by setting
-an environment variable to the socket's path; when nobody answers there, it does the work itself, as it would
-without a lender.
+out, one request at a time per serving thread. Each serving thread owns its workers, since a worker dies with the
+thread that started it (bubblewrap's --die-with-parent follows the thread, not the process). A process borrows by
+setting an environment variable to the socket's path; when nobody answers there, it does the work itself, as it
+would without a lender.
 
-Two lenders use this: quizzes.lending (the quiz workers) and RunLender below (the checker's warm workers, for a
-`checker verify` run with the default launcher). Only a test session starts one; no command does. A borrowed run
+Two lenders use this: quizzes.lending (the quiz workers) and RunLender below (the checker's warm workers, one per
+core, for every run a command makes with the default launcher or on its pool: `checker verify`, `selftest`,
+`grade`, `mutate`). Only a test session starts one; no command does. A borrowed run
 is isolated exactly as one of its own (each runs in a fresh fork of the worker, behind the same boundary, in a
 sandbox folder emptied afterwards); what a borrower does not get is a worker no run has used before, so a test
 about a fresh process, isolation or what one run leaves to the next never borrows.
@@ -48,20 +49,24 @@ class Lender:
     """The socket, the serving thread and its life; `answer(request) -> reply` and `close_workers()` say what is
     lent. Use as a context manager."""
 
-    def __init__(self):
+    def __init__(self, threads: int = 1):
         self.folder = tempfile.mkdtemp(prefix="torchdrill-lender-")  # mode 0700
         self.address = str(Path(self.folder) / "lender.sock")
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.address)
         self._server.listen(8)
         self._closed = False
-        self._thread = threading.Thread(target=self._serve, name=type(self).__name__, daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._serve, name=f"{type(self).__name__}-{n}", daemon=True)
+                         for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
 
     def answer(self, request: dict) -> dict:
+        """The reply, made in a serving thread with that thread's workers."""
         raise NotImplementedError
 
     def close_workers(self) -> None:
+        """Close the workers of the serving thread that calls it (each thread's end calls it)."""
         raise NotImplementedError
 
     def __enter__(self):
@@ -98,14 +103,15 @@ class Lender:
             pass  # the borrower left
 
     def close(self) -> None:
-        """Stop serving; the serving thread closes the workers once the request in flight is answered."""
+        """Stop serving; each serving thread closes its workers once its request in flight is answered."""
         self._closed = True
         try:
-            self._server.shutdown(socket.SHUT_RDWR)  # wakes the serving thread's accept()
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the serving threads' accept()
         except OSError:
             pass
         self._server.close()
-        self._thread.join(timeout=CLOSE_TIMEOUT_S)
+        for thread in self._threads:
+            thread.join(timeout=CLOSE_TIMEOUT_S)
         try:
             os.unlink(self.address)
         except OSError:
@@ -129,11 +135,14 @@ def ask(address: str, request: dict, timeout_s: float) -> dict | None:
 
 # -- the checker's warm workers ---------------------------------------------------------------------------------------
 class RunLender(Lender):
-    """Runs each borrowed sandbox run (checker.sandbox.RunRequest) on its warm worker, restarted when lost."""
+    """Runs each borrowed sandbox run (checker.sandbox.RunRequest) on a warm worker, restarted when lost: one per
+    serving thread, and a thread per core (as many as a command's pool runs at once), started on first use."""
 
-    def __init__(self):
-        self._worker = None
-        super().__init__()
+    def __init__(self, threads: int | None = None):
+        from reference.threads import available_cores
+
+        self._local = threading.local()  # .worker: the serving thread's own
+        super().__init__(threads or max(1, min(available_cores(), 8)))
 
     def answer(self, request: dict) -> dict:
         from checker import run_store
@@ -143,20 +152,27 @@ class RunLender(Lender):
         run_store.apart_from_memory()  # the serving thread: a borrower's run is its own, never this process's
         run_request = request_from_json(request["run"])
         for attempt in range(2):
-            if self._worker is None or not self._worker.alive():
+            worker = getattr(self._local, "worker", None)
+            if worker is None or not worker.alive():
                 self.close_workers()
-                self._worker = WarmWorker()
+                self._local.worker = worker = WarmWorker()
             try:
-                return {"run": run_to_json(run_in_sandbox(run_request, launcher=self._worker))}
+                return {"run": run_to_json(run_in_sandbox(run_request, launcher=worker))}
             except WorkerLost:
                 self.close_workers()
                 if attempt:
                     raise
 
     def close_workers(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        worker = getattr(self._local, "worker", None)
+        if worker is not None:
+            worker.close()
+            self._local.worker = None
+
+
+def lent() -> bool:
+    """Whether this process may borrow the warm workers a test session lends (a RunLender's socket is set)."""
+    return bool(os.environ.get(RUNS_ENV))
 
 
 def borrowed_run(request) -> object | None:

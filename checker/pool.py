@@ -1,7 +1,8 @@
 """Running many verifications at once: `jobs` threads, each with its own warm worker (or fresh processes).
 
 Used by `checker grade` and `checker selftest`. Each run is still isolated exactly as `checker verify` isolates
-it; the pool only saves the import of torch per run and keeps the cores busy.
+it; the pool only saves the import of torch per run and keeps the cores busy. Under a test session that lends its
+warm workers (checker.lending), the threads borrow those instead of starting their own.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import queue
 import threading
 from typing import Callable, Iterable, TypeVar
 
+from checker import lending
 from checker.sandbox import FreshProcess, WorkerLost
 from checker.workers import WarmWorker, WorkerError, threads_per_worker
 from reference import threads as torch_threads
@@ -28,10 +30,14 @@ class _Launchers:
         self.aborted = False
 
     def get(self):
+        """The launcher for this thread's next run. None (the default launcher) where a test session lends its warm
+        workers (checker.lending): each run borrows one, which imported torch once for the whole session."""
         if self.aborted:
             raise KeyboardInterrupt("the pool was stopped")
         if not self.warm:
             return self.fresh
+        if lending.lent():
+            return None
         if self.worker is None or not self.worker.alive():
             self.close()
             try:

@@ -17,7 +17,7 @@ import pytest
 
 from checker.scenario import find
 from tests.browser import dom_or_source, facts
-from tests.conftest import REPO, shared_runs_env
+from tests.conftest import REPO, lent_worker_env
 
 DEPTH = 1_500  # folders: the full path is far beyond PATH_MAX (4,096 bytes)
 EXITS = "import sys\n\nsys.exit(3)\n"  # crashes at once: the odd names cost a sandboxed run, not a training
@@ -25,8 +25,9 @@ EXITS = "import sys\n\nsys.exit(3)\n"  # crashes at once: the odd names cost a s
 
 def run_checker(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     """`python -m checker ARGS` of this checkout in a real subprocess, its output kept as bytes (it is checked byte
-    by byte). What is tested is the names, not the runs: a run this test run made already is read back."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", **shared_runs_env()}
+    by byte). What is tested is the names, not the runs: a run this test run made already is read back, and the
+    others go to this test process's lent warm workers."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", **lent_worker_env()}
     return subprocess.run([sys.executable, "-m", "checker", *args], capture_output=True, cwd=cwd, timeout=timeout,
                           check=False, stdin=subprocess.DEVNULL, env=env)
 

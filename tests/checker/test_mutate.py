@@ -20,7 +20,7 @@ from checker.mutate.edits import apply
 from checker.mutate.engine import classes, plan_all, read_script
 from checker.scenario import load
 from checker.selftest import shared_solution_runs
-from tests.conftest import REPO, run_python, shared_runs_env
+from tests.conftest import REPO, lent_worker_env, run_python
 
 SOLUTIONS = sorted((REPO / "reference" / "solutions").glob("*.py"))
 OWN_SHAPES = Path(__file__).with_name("mutate_scripts")
@@ -103,7 +103,7 @@ def test_mutate_writes_proven_scenarios_from_a_script_it_has_never_seen(tmp_path
     script = tmp_path / "small_cnn_sgd.py"
     script.write_bytes((OWN_SHAPES / "small_cnn_sgd.py").read_bytes())
     out = tmp_path / "course"
-    made = run_python("-m", "checker", "mutate", str(script), "--dir", str(out), "--json", env=shared_runs_env(),
+    made = run_python("-m", "checker", "mutate", str(script), "--dir", str(out), "--json", env=lent_worker_env(),
                       timeout=900)
     assert made.returncode == 0, made.stderr[-3000:]
     rows = json.loads(made.stdout)
@@ -124,7 +124,7 @@ def test_mutate_writes_proven_scenarios_from_a_script_it_has_never_seen(tmp_path
         assert row["line"] in lines, (row, lint.stdout)
 
     again = run_python("-m", "checker", "selftest", written[0]["scenario"], "--quick", "--json",
-                       env={"TORCHDRILL_SCENARIOS": str(out), **shared_runs_env()}, timeout=900)
+                       env={"TORCHDRILL_SCENARIOS": str(out), **lent_worker_env()}, timeout=900)
     (report,) = json.loads(again.stdout)
     assert again.returncode == 0 and report["ok"], again.stdout
 
@@ -135,7 +135,7 @@ def test_a_tutorial_shaped_script_becomes_exercises_as_it_is(tmp_path):
     script = tmp_path / "tutorial_shape.py"
     script.write_bytes((OWN_SHAPES / "tutorial_shape.py").read_bytes())
     made = run_python("-m", "checker", "mutate", str(script), "--dir", str(tmp_path / "course"), "--json",
-                      "--class", "zero_grad", "--class", "data_split", env=shared_runs_env(), timeout=900)
+                      "--class", "zero_grad", "--class", "data_split", env=lent_worker_env(), timeout=900)
     assert made.returncode == 0, made.stderr[-3000:]
     assert {r["kind"]: r["status"] for r in json.loads(made.stdout)} == {"zero_grad": "written",
                                                                          "data_split": "written"}
@@ -166,7 +166,7 @@ def test_a_notebook_is_read_as_its_code_cells_and_its_own_call_of_main_runs_only
     drafts, rows = plan_all(notebook, source, facts, "en")
     assert drafts and all(d.id.startswith("course_notebook_") for d in drafts)
     made = run_python("-m", "checker", "mutate", str(notebook), "--dir", str(tmp_path / "course"), "--json",
-                      "--class", "zero_grad", env=shared_runs_env(), timeout=900)
+                      "--class", "zero_grad", env=lent_worker_env(), timeout=900)
     assert made.returncode == 0, made.stderr[-3000:]
     assert [r["status"] for r in json.loads(made.stdout)] == ["written"]
     broken = tmp_path / "broken.ipynb"

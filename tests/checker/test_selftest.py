@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from checker.scenario import load_all
-from tests.conftest import run_python, shared_runs_env
+from tests.conftest import lent_worker_env, run_python
 
 
 def test_selftest_proves_every_scenario_and_variant():
     """--quick: a case that must fail is proven at the quick budget when a probe fails there (the slow test in
     test_quick_budget.py proves that verdict is the whole budget's); every case that must pass runs it all. A run
     another test of this test run made already (the hinted fixes are the solutions, byte for byte) is read back."""
-    result = run_python("-m", "checker", "selftest", "--quick", "--json", timeout=3000, env=shared_runs_env())
+    result = run_python("-m", "checker", "selftest", "--quick", "--json", timeout=3000, env=lent_worker_env())
     reports = json.loads(result.stdout)
     wrong = [(r["id"], r["problems"], [c for c in r["cases"] if not c["ok"]]) for r in reports if not r["ok"]]
     assert wrong == [], json.dumps(wrong, indent=1, ensure_ascii=False)
@@ -40,7 +40,7 @@ def test_selftest_reports_a_buggy_script_that_already_passes(tmp_path, monkeypat
     metadata = metadata.split("[[variants]]")[0]
     (tmp_path / "zero_grad_clone.toml").write_text(metadata)
     result = run_python("-m", "checker", "selftest", "zero_grad_clone", "--json",
-                        env={"TORCHDRILL_SCENARIOS": str(tmp_path), **shared_runs_env()}, timeout=600)
+                        env={"TORCHDRILL_SCENARIOS": str(tmp_path), **lent_worker_env()}, timeout=600)
     assert result.returncode == 1
     (report,) = json.loads(result.stdout)
     assert "the solution is identical to the buggy script" in report["problems"]
@@ -72,7 +72,7 @@ replace = []
 expect = "pass"
 '''
     (tmp_path / "crashy.toml").write_text(metadata)
-    env = {"TORCHDRILL_SCENARIOS": str(tmp_path), "COLUMNS": "250", **shared_runs_env()}  # the second reads back
+    env = {"TORCHDRILL_SCENARIOS": str(tmp_path), "COLUMNS": "250", **lent_worker_env()}  # the second reads back
     result = run_python("-m", "checker", "selftest", "crashy", "--quick", "--json", env=env, timeout=600)
     (report,) = json.loads(result.stdout)
     crash = next(c for c in report["cases"] if c["name"] == "variant: a typo that crashes")
