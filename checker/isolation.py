@@ -32,7 +32,6 @@ from checker.verdict import InputError
 
 ENV = "TORCHDRILL_ISOLATION"
 BUBBLEWRAP, PROCESS = "bubblewrap", "process"
-INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
 CHECKER_PARENT = Path(__file__).resolve().parent.parent
 TORCHDRILL_PACKAGE = Path(__file__).resolve().parent.parent.parent if CHECKER_PARENT.name == "_lib" else (
     CHECKER_PARENT / "torchdrill")  # installed, _lib's parent; in a clone, the repository's torchdrill/
@@ -51,20 +50,57 @@ _run_numbers = itertools.count()
 
 
 class IsolationUnavailable(InputError):
-    """The OS boundary was required but cannot run here (exit code 2)."""
+    """The OS boundary was required but cannot run here (exit code 2). Said in the user's language: a text of
+    messages.toml's [isolation] section, with why bubblewrap is not used and how to install it in that language."""
+
+    @classmethod
+    def saying(cls, key: str, **fields) -> "IsolationUnavailable":
+        error = cls(_said(key, "en", fields))
+        error.key, error.fields = key, fields
+        return error
+
+    def worded(self, lang: str) -> str:
+        return _said(self.key, lang, self.fields) if self.key else str(self)
+
+
+def _said(key: str, lang: str, fields: dict) -> str:
+    from checker.messages import text
+
+    return text("isolation", key, lang, **fields, why=why_not(lang), install=install_hint(lang))
+
+
+def install_hint(lang: str = "en") -> str:
+    from checker.messages import text
+
+    return text("isolation", "install", lang)
+
+
+def why_not(lang: str = "en") -> str:
+    """Why bubblewrap is not used here, in `lang` ('' when it is)."""
+    from checker.messages import text
+
+    _, _, key, fields = _probe()
+    return text("isolation", key, lang, **fields) if key else ""
+
+
+def probe() -> tuple[str, tuple[str, ...], str]:
+    """(mode, the user-namespace options that work here, why bubblewrap is not used, in English). Costs one
+    `bwrap true`, once."""
+    chosen, user, _, _ = _probe()
+    return chosen, user, why_not("en")
 
 
 @functools.lru_cache(maxsize=1)
-def probe() -> tuple[str, tuple[str, ...], str]:
-    """(mode, the user-namespace options that work here, why bubblewrap is not used). Costs one `bwrap true`."""
+def _probe() -> tuple[str, tuple[str, ...], str, dict]:
+    """probe(), with why bubblewrap is not used as a key of messages.toml's [isolation] section and its fields."""
     wanted = os.environ.get(ENV, "auto")
     if wanted == PROCESS:
-        return PROCESS, (), f"{ENV}=process"
+        return PROCESS, (), "forced_process", {"env": ENV}
     if not sys.platform.startswith("linux"):
-        return PROCESS, (), "bubblewrap runs on Linux only"
+        return PROCESS, (), "not_linux", {}
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        return PROCESS, (), "bubblewrap (bwrap) is not installed"
+        return PROCESS, (), "not_installed", {}
     why = ""
     for user in ((AS_ROOT,) if os.geteuid() == 0 else (USER_NAMESPACE, ("--unshare-all",))):
         trial = [bwrap, "--cap-drop", "ALL", *user, "--die-with-parent", *_system_binds(), "true"]
@@ -74,10 +110,10 @@ def probe() -> tuple[str, tuple[str, ...], str]:
             why = str(error)
             continue
         if done.returncode == 0:
-            return BUBBLEWRAP, user, ""
+            return BUBBLEWRAP, user, "", {}
         why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
         why = why[0]
-    return PROCESS, (), f"bubblewrap cannot create namespaces here ({why})"
+    return PROCESS, (), "no_namespaces", {"detail": why}
 
 
 def run_identity() -> tuple[int, int] | None:
@@ -110,10 +146,7 @@ def popen_identity(identity: tuple[int, int]) -> dict:
     """subprocess.Popen's arguments that start a child as `identity` without bubblewrap (root's process sandbox),
     once this Python is known to run as that uid; IsolationUnavailable when it cannot, rather than run as root."""
     if not _can_start_python():
-        raise IsolationUnavailable(
-            f"the checker runs as root without bubblewrap, and submissions must never run as root: they would run "
-            f"as uid {identity[0]}, which cannot start {sys.executable} (a folder above it is private). "
-            f"{INSTALL_HINT[0].upper()}{INSTALL_HINT[1:]}, or run the checker as an ordinary user.")
+        raise IsolationUnavailable.saying("never_root", uid=identity[0], python=sys.executable)
     return {"user": identity[0], "group": identity[1], "extra_groups": []}
 
 
@@ -130,27 +163,24 @@ def _can_start_python() -> bool:
 
 def mode() -> str:
     """`bubblewrap` or `process`; IsolationUnavailable when bubblewrap is required and cannot run."""
-    chosen, _, why = probe()
+    chosen, _, _ = probe()
     if chosen == PROCESS and os.environ.get(ENV) == BUBBLEWRAP:
-        raise IsolationUnavailable(f"{ENV}=bubblewrap, but {why}; {INSTALL_HINT}")
+        raise IsolationUnavailable.saying("required", env=ENV)
     return chosen
 
 
 def require_os_boundary(allow_weak: bool, flag: str = "--allow-weak-isolation") -> None:
     """For grading: refuse to run submissions without the OS boundary unless the grader accepted that."""
-    chosen, _, why = probe()
+    chosen, _, _ = probe()
     if chosen != BUBBLEWRAP and not allow_weak:
-        raise IsolationUnavailable(
-            f"grading needs the OS boundary around each submission, and {why}. To grade safely, {INSTALL_HINT}. "
-            f"To grade behind the process sandbox alone, which a determined student can get around, pass {flag}.")
+        raise IsolationUnavailable.saying("grading_needs_it", flag=flag)
 
 
-def fallback_notice() -> str:
-    """One line for the user when runs are not behind the OS boundary, else ''."""
-    chosen, _, why = probe()
-    if chosen == BUBBLEWRAP:
+def fallback_notice(lang: str = "en") -> str:
+    """One line for the user when runs are not behind the OS boundary, in `lang`, else ''."""
+    if probe()[0] == BUBBLEWRAP:
         return ""
-    return f"note: runs use the process sandbox only ({why}); for the OS boundary, {INSTALL_HINT}"
+    return _said("process_only", lang, {})
 
 
 def wrap(argv: list[str], sandbox: Path, *, writable_mb: int | None, read_only: list[Path] = (),

@@ -31,15 +31,14 @@ def require_boundary(allow_weak: bool) -> None:
         isolation.require_os_boundary(allow_weak, WEAK_FLAG)
         contained = isolation.mode() == isolation.BUBBLEWRAP  # refuses too, where bubblewrap is demanded
     except isolation.IsolationUnavailable:
-        raise InputError("no_boundary", why=isolation.probe()[2], hint=isolation.INSTALL_HINT,
-                         flag=WEAK_FLAG) from None
+        raise InputError("no_boundary", why=isolation.why_not, hint=isolation.install_hint, flag=WEAK_FLAG) from None
     identity = isolation.run_identity()
     if not contained and identity is not None:
         try:
             isolation.popen_identity(identity)
         except isolation.IsolationUnavailable:
             raise InputError("never_root", uid=identity[0], python=sys.executable,
-                             hint=isolation.INSTALL_HINT) from None
+                             hint=isolation.install_hint) from None
 
 
 class BoundedWorker(Worker):

@@ -21,7 +21,8 @@ class InputError(Exception):
         self.key, self.values = key, values
 
     def message(self, lang: str) -> str:
-        """The message in `lang`; a value given as (section, key, values) is a text of its own, worded first."""
-        values = {name: text(value[0], value[1], lang, **value[2]) if isinstance(value, tuple) else value
-                  for name, value in self.values.items()}
+        """The message in `lang`; a value given as (section, key, values) is a text of its own, worded first, and
+        one given as a function of the language is called with it (checker.isolation's why_not, install_hint)."""
+        values = {name: text(value[0], value[1], lang, **value[2]) if isinstance(value, tuple) else
+                  value(lang) if callable(value) else value for name, value in self.values.items()}
         return text("error", self.key, lang, **values)

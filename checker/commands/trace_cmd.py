@@ -46,7 +46,7 @@ def command(script, script_args, max_steps, timeout, memory_mb, data_dirs, fmt, 
     from reference.i18n import detect_lang
 
     lang = detect_lang(lang)
-    notice = isolation.fallback_notice()
+    notice = isolation.fallback_notice(lang)
     if notice:
         click.echo(notice, err=True)
     console = Console(stderr=True)

@@ -23,8 +23,10 @@ def verify_and_show(path: Path, scenario_id, lang, device, data, data_root, time
     from checker.scenario import find
     from checker.verify import verify
 
+    from reference.i18n import detect_lang
+
     console = Console(stderr=True)
-    notice = isolation.fallback_notice()
+    notice = isolation.fallback_notice(detect_lang(lang))
     if notice:
         click.echo(notice, err=True)
     status_text = console.status("") if console.is_terminal and not as_json else None

@@ -312,6 +312,7 @@ def test_prairielearn_question_grades_a_fix_fully_a_bug_partly_in_chinese_and_sa
         assert_prairielearn_results(refused)
         assert refused["gradable"] is False and "bubblewrap" in refused["format_errors"][0]
         assert "无法为这份提交评分" in refused["format_errors"][0]
+        assert "没有安装 bubblewrap" in refused["format_errors"][0]  # the reason too, in the students' language
     assert_nothing_left(subreaper)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 
@@ -120,3 +121,33 @@ def test_without_bubblewrap_root_never_runs_a_submission_as_root(tmp_path):
     facts = json.loads(next(line for line in json.loads(result.stdout)["output"].splitlines()
                             if line.startswith("FACTS "))[6:])
     assert facts["uid"] >= isolation.RUN_UID_BASE
+
+
+@pytest.fixture
+def bubblewrap_missing(monkeypatch):
+    """This process sees no bwrap on its PATH: isolation probes again, and again after the test."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv(isolation.ENV, raising=False)
+    isolation._probe.cache_clear()
+    yield
+    isolation._probe.cache_clear()
+
+
+def test_why_runs_are_not_behind_the_os_boundary_is_said_in_the_users_language(bubblewrap_missing):
+    """The refusal to grade (which an export bundle passes on to the students), the refusal to run as root and
+    the note verify and trace print: each in English and in Chinese, the reason and the install hint included."""
+    refusals = [isolation.IsolationUnavailable.saying("grading_needs_it", flag="--allow-weak-isolation"),
+                isolation.IsolationUnavailable.saying("never_root", uid=2_000_000_000, python="/usr/bin/python3")]
+    try:
+        isolation.require_os_boundary(False)
+    except isolation.IsolationUnavailable as error:
+        refusals.append(error)
+    assert len(refusals) == 3
+    for error in refusals:
+        english, chinese = error.worded("en"), error.worded("zh")
+        assert str(error) == english and "apt-get install bubblewrap" in english
+        assert "安装 bubblewrap" in chinese and not re.search(r"\b(is|the|and|or|to)\b", chinese), chinese
+    assert "bubblewrap (bwrap) is not installed" in refusals[0].worded("en")
+    assert "没有安装 bubblewrap（bwrap）" in refusals[0].worded("zh")
+    assert "note: runs use the process sandbox only" in isolation.fallback_notice("en")
+    assert isolation.fallback_notice("zh").startswith("注意：运行只在进程沙箱中进行（没有安装 bubblewrap（bwrap））")
