@@ -9,7 +9,7 @@ from checker.scenario import (KNOWN_LINTS, KNOWN_PROBES, QUICK_BATCHES, VISIBILI
 TOP_KEYS = {"id", "order", "seed_tutorial", "max_diff_lines", "probes", "lints", "allowed_imports", "title", "summary",
             "explanation",
             "hints", "entry_points", "budget", "variants", "grading", "custom_probes", "bug"}
-ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume"}
+ENTRY_KEYS = {"main", "train", "test", "model_class", "make_optimizer", "save_checkpoint", "resume", "shape"}
 BUDGET_KEYS = {"overrides", "timeout_s", "memory_mb", "tolerance", "quick_batches", "argv"}
 VARIANT_KEYS = {"name", "base", "replace", "expect", "failing"}
 GRADING_KEYS = {"weights", "default_weight", "visibility"}
@@ -41,7 +41,10 @@ def parse(raw: dict, path: Path) -> Scenario:
             raise ScenarioError(f"{where('lints')}: unknown lint {lint!r}; known: {', '.join(KNOWN_LINTS)}")
     entry = _required(raw, "entry_points", dict, where)
     _no_unknown(entry, ENTRY_KEYS, path, "entry_points.")
-    for key in ("main", "model_class"):
+    if entry.get("shape", "functions") not in ("functions", "script"):
+        raise ScenarioError(f"{where('entry_points.shape')}: \"functions\" (main(), train() and test(), the "
+                            "default) or \"script\" (the training is the script's own top-level code)")
+    for key in ("model_class",) if entry.get("shape") == "script" else ("main", "model_class"):
         _required(entry, key, str, lambda f: where(f"entry_points.{f}"))
     hints = _required_or(raw, "hints", list, [], where)
     return Scenario(

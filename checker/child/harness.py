@@ -59,10 +59,25 @@ def load_student_module(path: str):
     return module
 
 
-def wrap_entry_points(module, names: dict, probes) -> None:
+def load_shaped_module(path: str, spec: dict, script_shape):
+    """A script whose training is its own top-level code, compiled into functions the harness calls and wraps
+    (checker.child.script_shape); nothing of it runs yet. Returns (the module, its entry points, the names each
+    scope's loop binds)."""
+    with open(path, "rb") as file:
+        source = importlib.util.decode_source(file.read())
+    shaped = script_shape.shape_script(source, path, {*spec["overrides"], "device", "data_root"})
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("student_script", loader=None))
+    module.__file__ = path
+    sys.modules["student_script"] = module
+    exec(shaped.code, vars(module))  # noqa: S102 (the student's own script, in its sandbox, as `python script.py`)
+    return module, {**spec["entry_points"], **shaped.names}, shaped.bound
+
+
+def wrap_entry_points(module, names: dict, probes, bound: dict | None = None) -> None:
     """Replace train() and test() in the module's namespace so probes know which scope they are in. The probes
     keep each entry point's frame from its first model call; once it returns, that frame object still holds its
-    final locals (as traceback frames do), so no tracing is needed while it runs."""
+    final locals (as traceback frames do), so no tracing is needed while it runs. `bound`: for a top-level
+    script's loops (checker.child.script_shape), the module-level names each binds, which are its locals."""
 
     def scoped(fn, scope):
         code = inspect.unwrap(fn).__code__
@@ -76,7 +91,10 @@ def wrap_entry_points(module, names: dict, probes) -> None:
                 finished = True
                 return result
             finally:
-                probes.leave(scope, result, finished)
+                values = None
+                if bound and scope in bound and finished:
+                    values = {name: vars(module)[name] for name in bound[scope] if name in vars(module)}
+                probes.leave(scope, result, finished, values)
 
         return wrapper
 
@@ -103,7 +121,7 @@ def run(spec: dict, reporter: Reporter) -> None:
     started = time.perf_counter()
     import torch
 
-    from checker.child import custom, posthoc, predict
+    from checker.child import custom, posthoc, predict, script_shape
     from checker.child.curves import CurveRecorder
     from checker.child.patches import Patches
     from checker.child.probes import ProbeSet
@@ -128,17 +146,24 @@ def run(spec: dict, reporter: Reporter) -> None:
     sys.argv = [student_file, *spec.get("argv", [])]  # as `python script.py ARGS` gives it (budget.argv)
     supplied = Patches()
     supply_mnist(spec["data_root"], supplied)  # MNIST wherever the script looks for it, never downloaded
+    bound = None  # a top-level script's: the names each of its loops binds
     try:
-        module = load_student_module(student_file)
+        if names.get("shape") == "script":
+            module, names, bound = load_shaped_module(student_file, spec, script_shape)
+            spec = {**spec, "entry_points": names}
+        else:
+            module = load_student_module(student_file)
     except BaseException as error:  # SystemExit included: exiting before training is a result, not a pass
         return crash("import", error)
-    missing = missing_entry_points(module, names)
+    # A top-level script defines its classes when it runs: only the functions made from it are there to check.
+    missing = missing_entry_points(module, {key: names[key] for key in ("main", "train", "test") if key in names}
+                                   if bound is not None else names)
     if missing:
         return reporter.send("missing_entry_points", names=missing)
-    set_budget(spec, module, torch)
+    set_budget(spec, module, torch, script_shape.BUDGET if bound is not None else None)
     started_custom = start_custom_probes(spec, module, probes, custom)
     if runtime:  # with none asked for (the reference run), no hook at all
-        wrap_entry_points(module, names, probes)
+        wrap_entry_points(module, names, probes, bound)
         probes.install()
     quick = spec.get("max_train_batches") is not None  # the quick budget: the accuracy is not read (selftest)
     curves = CurveRecorder(None if quick else images, spec["device"])  # outermost: outside every scope
@@ -203,8 +228,12 @@ def predictions(model, images, predict, one_line) -> dict:
         return {"error": one_line(error)}
 
 
-def set_budget(spec: dict, module, torch) -> None:
-    """The scenario's overrides, the device and the data root, set on the script's module-level names."""
+def set_budget(spec: dict, module, torch, budget_name: str | None = None) -> None:
+    """The scenario's overrides, the device and the data root, set on the script's module-level names; for a
+    top-level script, also as the dictionary `budget_name` its own assignments of them read (script_shape)."""
+    if budget_name:
+        setattr(module, budget_name, {**spec["overrides"], "device": torch.device(spec["device"]),
+                                      "data_root": spec["data_root"]})
     for name, value in spec["overrides"].items():
         setattr(module, name, value)
     if hasattr(module, "device"):

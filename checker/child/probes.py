@@ -115,21 +115,23 @@ class ProbeSet:
             for watcher in self.watchers:
                 watcher.on_enter(scope)
 
-    def leave(self, scope: str, result, finished: bool) -> None:
+    def leave(self, scope: str, result, finished: bool, values: dict | None = None) -> None:
+        """`values`: the scope's final locals, where its frame does not hold them (a top-level script's loop)."""
         depth = getattr(self, f"{scope}_depth") - 1
         setattr(self, f"{scope}_depth", depth)
         if depth:
             return
         frame = self.scope_frame.pop(scope, None)
-        local_values = dict(frame.f_locals) if frame is not None and finished else {}
+        if values is None:
+            values = dict(frame.f_locals) if frame is not None and finished else {}
         line = frame.f_lineno if frame is not None else None
         for watcher in self.watchers:
             watcher.on_leave(scope, finished)
         if finished and scope == "test":
-            self.check_evaluation_leftovers(local_values, result, line)
+            self.check_evaluation_leftovers(values, result, line)
         if finished and scope == "train":
             for watcher in self.watchers:
-                watcher.check_training_leftovers(local_values, result, line)
+                watcher.check_training_leftovers(values, result, line)
 
     # -- model calls ----------------------------------------------------------------------------------------------
     def _before_forward(self, module, args) -> None:

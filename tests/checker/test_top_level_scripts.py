@@ -1,0 +1,185 @@
+"""Scripts whose training is their own top-level code, with no main(), train() or test() (many course scripts and
+notebooks): a scenario made from one declares `[entry_points] shape = "script"`, and the checker runs that code
+as the program, with its training and evaluation loops as the probes' scopes (checker.child.script_shape)."""
+from __future__ import annotations
+
+import json
+import runpy
+import textwrap
+import traceback
+import types
+from pathlib import Path
+
+import pytest
+
+from checker.child import script_shape
+from tests.conftest import lent_worker_env, run_python
+
+TOP_LEVEL = Path(__file__).resolve().parent / "script_shapes" / "zero_grad_top_level.py"
+
+# Pure Python in the shape of a top-level training script: the loops call backward() and step() on stand-ins.
+PLAIN = textwrap.dedent('''\
+    import math
+    from math import *
+
+    epochs = 5
+    device = "the script's own"
+    seen, steps = [], 0
+
+
+    class Loss:
+        def backward(self):
+            pass
+
+
+    class Optimizer:
+        def step(self):
+            global steps
+            steps += 1
+
+
+    def evaluate(batches):
+        return sum(batches)
+
+
+    optimizer = Optimizer()
+    for epoch in range(epochs):
+        for batch in [1, 2, 3]:
+            loss = Loss()
+            loss.backward()
+            optimizer.step()
+            seen.append(batch * floor(pi))
+        last = batch
+        total = 0
+        for item in test_data if False else [10, 20]:
+            total += abs(item)
+    if __name__ == "__main__":
+        ran_as_program = True
+    del epoch
+    ''')
+
+
+def run_shaped(source: str, budget: dict) -> dict:
+    """The module-level names after the shaped script ran as the harness runs it (without the probes)."""
+    shaped = script_shape.shape_script(source, "plain.py", set(budget))
+    module = types.ModuleType("plain")
+    exec(shaped.code, vars(module))
+    setattr(module, script_shape.BUDGET, budget)
+    getattr(module, shaped.names["main"])()
+    return plain_values(vars(module))
+
+
+def plain_values(names: dict) -> dict:
+    """The script's own numbers, texts and lists (math's floats and the objects of its classes left out)."""
+    return {k: v for k, v in names.items() if not k.startswith("_") and type(v) in (int, str, list, bool)}
+
+
+def test_the_shaped_script_computes_what_the_script_computes_as_a_program(tmp_path):
+    script = tmp_path / "plain.py"
+    script.write_text(PLAIN)
+    as_program = plain_values(runpy.run_path(str(script), run_name="__main__"))
+    assert as_program["steps"] == 15 and as_program["ran_as_program"] is True and len(as_program) == 9
+    shaped = run_shaped(PLAIN, {})
+    assert shaped == as_program
+    # the budget's names take the harness's values, wherever the script assigns them at the top level
+    budgeted = run_shaped(PLAIN, {"epochs": 1, "device": "the checker's"})
+    assert budgeted["steps"] == 3 and budgeted["device"] == "the checker's"
+
+
+def test_the_loops_become_the_probes_scopes_and_keep_their_lines():
+    shaped = script_shape.shape_script(PLAIN, "plain.py", set())
+    assert shaped.names == {"main": script_shape.MAIN, "train": script_shape.TRAIN, "test": script_shape.TEST}
+    assert shaped.bound == {"train": ("batch", "loss"), "test": ("item", "total")}  # what each loop binds
+    broken = PLAIN.replace("        optimizer.step()\n", "        optimizer.step()\n        1 / 0\n")
+    lines = broken.splitlines()
+    loop, fault = lines.index("    for batch in [1, 2, 3]:") + 1, lines.index("        1 / 0") + 1
+    module = types.ModuleType("plain")
+    exec(script_shape.shape_script(broken, "plain.py", set()).code, vars(module))
+    with pytest.raises(ZeroDivisionError) as error:
+        getattr(module, script_shape.MAIN)()
+    frames = [(frame.name, frame.lineno) for frame in traceback.extract_tb(error.value.__traceback__)][1:]
+    assert frames == [(script_shape.MAIN, loop), (script_shape.TRAIN, fault)], frames  # the script's own lines
+
+
+def test_a_loop_inside_a_function_of_the_script_keeps_that_function_as_its_scope():
+    """An evaluation function of the script's own is the test scope; the training loop stays top-level code."""
+    source = PLAIN.replace("    for item in test_data if False else [10, 20]:\n        total += abs(item)\n",
+                           "    total += evaluate([10, 20])\n")
+    assert source != PLAIN
+    source = source.replace("    return sum(batches)\n", "    out = 0\n    for b in batches:\n        out += abs(b)\n"
+                            "    return out\n")
+    shaped = script_shape.shape_script(source, "plain.py", set())
+    assert shaped.names["train"] == script_shape.TRAIN and "test" not in shaped.names  # no no_grad, no test name
+    named = source.replace("in batches:", "in test_batches:").replace("def evaluate(batches)",
+                                                                      "def evaluate(test_batches)")
+    shaped = script_shape.shape_script(named, "plain.py", set())
+    assert shaped.names["test"] == "evaluate" and shaped.names["train"] == script_shape.TRAIN
+    assert run_shaped(named, {})["total"] == 30  # its last epoch's
+
+
+SCENARIO = '''\
+id = "top_zero_grad"
+max_diff_lines = 1
+probes = ["grads_zeroed", "params_owned", "train_mode", "eval_mode", "no_grad_eval", "no_graph_kept"]
+lints = ["missing_zero_grad"]
+bug = [["        optimizer.zero_grad()\\n", ""]]
+title = { en = "Gradients pile up in a top-level script", zh = "顶层脚本里梯度不断累加" }
+summary = { en = "The training loop never clears the gradients.", zh = "训练循环从不清零梯度。" }
+explanation = { en = "backward() adds to .grad.", zh = "backward() 会累加到 .grad 上。" }
+hints = [{ en = "Clear the gradients once per batch.", zh = "每个批次清零一次梯度。" }]
+
+[entry_points]
+shape = "script"
+model_class = "Net"
+
+[budget]
+overrides = { n_epochs = 1 }
+tolerance = 0.05
+
+[[variants]]
+name = "network.zero_grad()"
+replace = [["        optimizer.zero_grad()\\n", "        network.zero_grad()\\n"]]
+expect = "pass"
+
+[[variants]]
+name = "no network.eval() before the evaluation loop"
+replace = [["    network.eval()\\n", ""]]
+expect = "fail"
+failing = ["eval_mode"]
+
+[[variants]]
+name = "the evaluation keeps its graph: no torch.no_grad()"
+replace = [
+    ["    with torch.no_grad():\\n        for data, target in test_loader:\\n",
+     "    if True:\\n        for data, target in test_loader:\\n"],
+    ["            test_loss += F.nll_loss(output, target, reduction=\\"sum\\").item()\\n",
+     "            test_loss += F.nll_loss(output, target, reduction=\\"sum\\")\\n"],
+]
+expect = "fail"
+failing = ["no_grad_eval"]
+'''
+
+
+def test_a_scenario_made_from_a_top_level_script_is_proven(tmp_path):
+    """The script as a course publishes it (MNIST from ./data with download=True, three epochs, a GPU when there
+    is one, the weights saved at the end): its solution passes, with the accuracy of its own reference run; the
+    planted bug fails on its probe, and each variant gets its verdict, the evaluation loop's included."""
+    source = TOP_LEVEL.read_text()
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "top_zero_grad.py").write_text(source)
+    (tmp_path / "top_zero_grad.py").write_text(source.replace("        optimizer.zero_grad()\n", ""))
+    (tmp_path / "top_zero_grad.toml").write_text(SCENARIO)
+    done = run_python("-m", "checker", "selftest", "top_zero_grad", "--quick", "--json", cwd=tmp_path,
+                      env={"TORCHDRILL_SCENARIOS": str(tmp_path), **lent_worker_env()}, timeout=900)
+    (report,) = json.loads(done.stdout)
+    assert report["ok"] and done.returncode == 0, json.dumps(report, indent=1, ensure_ascii=False)
+    cases = {c["name"]: c for c in report["cases"]}
+    assert cases["buggy script"]["failed_checks"] == ["grads_zeroed"]
+    assert cases["variant: no network.eval() before the evaluation loop"]["failed_checks"] == ["eval_mode"]
+    assert "no_grad_eval" in cases["variant: the evaluation keeps its graph: no torch.no_grad()"]["failed_checks"]
+    assert not (tmp_path / "data").exists() and not (tmp_path / "mnist_cnn.pt").exists()  # nothing downloaded
+    verdict = json.loads(run_python("-m", "checker", "verify", str(tmp_path / "solutions" / "top_zero_grad.py"),
+                                    "--json", cwd=tmp_path, env={"TORCHDRILL_SCENARIOS": str(tmp_path),
+                                                                 **lent_worker_env()}).stdout)
+    assert verdict["status"] == "fixed" and verdict["accuracy"]["student"] == verdict["accuracy"]["reference"]
+    assert verdict["curves"]["student"]["epoch_steps"] == [157]  # the budget's one epoch, not the script's three
