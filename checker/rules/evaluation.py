@@ -63,16 +63,30 @@ _BUILTINS = {"len", "print", "range", "enumerate", "zip", "float", "int", "str",
 
 def _no_grad_loops(tree: ast.Module) -> list[ast.AST]:
     """Loops under a no_grad-style `with`, outside any evaluation function, that feed a model (the tutorials'
-    accuracy loop at module level)."""
+    accuracy loop at module level, or in a top-level script's epoch loop), never inside a batch loop."""
     named = {id(f) for f in evaluation_functions(tree)}
     found = []
     for loop in loops(tree):
-        if any(id(a) in named or isinstance(a, (ast.For, ast.While)) for a in ancestors(loop)):
+        if any(id(a) in named or _is_batch_loop(a) for a in ancestors(loop)):
             continue
         if grad_is_off_at(loop) and feeds_a_model(ast.Module(body=[loop], type_ignores=[])) \
                 and next(calls(loop, "backward"), None) is None:
             found.append(loop)
     return found
+
+
+def _is_batch_loop(node: ast.AST) -> bool:
+    """A loop that calls backward() itself, not only through a loop inside it (an epoch loop is not one)."""
+    if not isinstance(node, (ast.For, ast.While)):
+        return False
+    todo = list(node.body)
+    while todo:
+        child = todo.pop()
+        if method_call(child, "backward"):
+            return True
+        if not isinstance(child, (ast.For, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(child))
+    return False
 
 
 def _sets_eval(node: ast.AST) -> bool:

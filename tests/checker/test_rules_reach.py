@@ -206,6 +206,11 @@ def test_the_layers_of_a_model_defined_beside_decide_the_severity(tmp_path):
 # network, a counter over the configured batch size, loss tensors handed to a summing meter, a validation pass in a
 # top-level epoch loop, dropout named only in a constructor's keywords.
 FOUND_THIRD = {
+    # a top-level script's evaluation loop, under no_grad in the epoch loop after the batch loop, without eval()
+    "TD104-epoch-loop": "net = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5), nn.Linear(8, 2))\n"
+                        "for epoch in range(3):\n    net.train()\n    for xb, yb in train_loader:\n"
+                        "        opt.zero_grad()\n        crit(net(xb), yb).backward()\n        opt.step()\n"
+                        "    with torch.no_grad():\n        for xb, yb in test_loader:\n            out = net(xb)\n",
     # a resume at top level: the optimizer is rebuilt on the old network, then both states are loaded
     "TD106-resume": "class Net(nn.Module):\n    pass\n\nnet = Net()\nopt = optim.Adam(net.parameters())\n"
                     "fresh = Net()\nopt = optim.Adam(net.parameters())\nstate = torch.load(path)\n"
@@ -237,6 +242,17 @@ FOUND_THIRD = {
 
 
 QUIET_THIRD = {
+    # the same top-level script with eval() before its evaluation loop
+    "epoch-loop-eval-set": "net = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5), nn.Linear(8, 2))\n"
+                           "for epoch in range(3):\n    net.train()\n    for xb, yb in train_loader:\n"
+                           "        opt.zero_grad()\n        crit(net(xb), yb).backward()\n        opt.step()\n"
+                           "    net.eval()\n    with torch.no_grad():\n        for xb, yb in test_loader:\n"
+                           "            out = net(xb)\n",
+    # a no_grad look at a few batches inside the batch loop itself is no evaluation pass
+    "no-grad-in-batch-loop": "net = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5), nn.Linear(8, 2))\n"
+                             "for xb, yb in train_loader:\n    opt.zero_grad()\n    crit(net(xb), yb).backward()\n"
+                             "    opt.step()\n    with torch.no_grad():\n        for pb in probe_batches:\n"
+                             "            seen = net(pb)\n",
     # each network of a GAN with its own optimizer, both built after both networks
     "gan-own-optimizers": "class G(nn.Module):\n    pass\n\nclass D(nn.Module):\n    pass\n\nnet_g = G()\nnet_d = D()\n"
                           "opt_g = Adam(net_g.parameters())\nopt_d = Adam(net_d.parameters())\n"
