@@ -148,6 +148,8 @@ def _draft(scenario_id: str, script: Path, source: str, facts: Facts, plan: plan
         ast.parse(buggy)
     except SyntaxError as error:
         return None, text("mutate", "not_parsing", lang, error=error.msg)
+    if facts.top_level and not _same_loops(source, buggy):
+        return None, text("mutate", "loops_hidden", lang)
     finding = _new_finding(source, buggy, set(info["codes"]), "en")  # the texts need both languages' wording
     if finding is None:
         return None, text("mutate", "lint_blind", lang, codes="/".join(info["codes"]))
@@ -166,12 +168,28 @@ def _draft(scenario_id: str, script: Path, source: str, facts: Facts, plan: plan
     overrides = {facts.epochs_name: plan.epochs} if facts.epochs_name else {}
     overrides.update(plan.overrides)
     argv = [facts.epochs_flag, str(plan.epochs)] if facts.epochs_flag else []
-    entry = {"main": "main", "train": facts.train.name, "test": facts.test.name, "model_class": facts.model_class,
-             **plan.entry_points}
+    if facts.top_level:  # the checker makes main(), train() and test() of it when it runs (script_shape)
+        entry = {"shape": "script", "model_class": facts.model_class, **plan.entry_points}
+    else:
+        entry = {"main": "main", "train": facts.train.name, "test": facts.test.name,
+                 "model_class": facts.model_class, **plan.entry_points}
     texts = _texts(finding, finding_zh, buggy, info)
     return ScenarioDraft(scenario_id, source, buggy, bug, probes, list(info["lints"]), texts, entry, overrides,
                          changed_lines(buggy, source), finding.line, _extra_imports(facts), variants,
                          script.name, argv), ""
+
+
+def _same_loops(source: str, buggy: str) -> bool:
+    """Whether the checker finds the top-level script's training and evaluation loops in the buggy script as in
+    the original (checker.child.script_shape): else the probes would watch other code, or none."""
+    from checker.child.script_shape import evaluation_loop, training_loop
+
+    def found(text_: str) -> tuple[bool, bool]:
+        body = ast.parse(text_).body
+        training = training_loop(body)
+        return training is not None, evaluation_loop(body, training) is not None
+
+    return found(source) == found(buggy)
 
 
 def _holds_statically(probe: str, facts: Facts) -> bool:
@@ -204,21 +222,26 @@ def _texts(finding, finding_zh, buggy: str, info: dict) -> Texts:
     from checker.rules import RULES
 
     rule = RULES[finding.code]
-    where = _where(buggy, finding.line)
+    where = {lang: _where(buggy, finding.line, lang) for lang in ("en", "zh")}
+    spaced = f" {where['zh']} " if where["zh"].isascii() else where["zh"]  # a name among Chinese words
     code = buggy.splitlines()[finding.line - 1].strip()
     return Texts(
-        title={"en": f"{rule.text('title', 'en')}, in {where}", "zh": f"{rule.text('title', 'zh')}（{where}）"},
-        summary={"en": f"Line {finding.line}, in {where}: {finding.message}.",
-                 "zh": f"第 {finding.line} 行，{where} 中：{finding_zh.message}。"},
+        title={"en": f"{rule.text('title', 'en')}, in {where['en']}",
+               "zh": f"{rule.text('title', 'zh')}（{where['zh']}）"},
+        summary={"en": f"Line {finding.line}, in {where['en']}: {finding.message}.",
+                 "zh": f"第 {finding.line} 行，{spaced.lstrip()}中：{finding_zh.message}。"},
         explanation={lang: rule.text("why", lang) for lang in ("en", "zh")},
         hints=[info["question"],
-               {"en": f"Look at {where}, around line {finding.line}: {code}",
-                "zh": f"看看 {where} 第 {finding.line} 行附近：{code}"},
+               {"en": f"Look at {where['en']}, around line {finding.line}: {code}",
+                "zh": f"看看{spaced}第 {finding.line} 行附近：{code}"},
                {lang: rule.text("fix", lang) for lang in ("en", "zh")}])
 
 
-def _where(source: str, line: int) -> str:
-    """`train()` or `Net.forward()`: the function of `source` that holds `line`."""
+def _where(source: str, line: int, lang: str) -> str:
+    """`train()` or `Net.forward()`: the function of `source` that holds `line`; in top-level code, the training
+    loop, the evaluation loop or the top-level code, in `lang`."""
+    from checker.child.script_shape import evaluation_loop, training_loop
+
     tree = ast.parse(source)
     for node in tree.body:
         if node.lineno <= line <= node.end_lineno:
@@ -227,7 +250,12 @@ def _where(source: str, line: int) -> str:
             if isinstance(node, ast.ClassDef):
                 inner = [f for f in node.body if isinstance(f, ast.FunctionDef) and f.lineno <= line <= f.end_lineno]
                 return f"{node.name}.{inner[0].name}()" if inner else node.name
-    return f"line {line}"
+    training = training_loop(tree.body)
+    evaluation = evaluation_loop(tree.body, training)
+    for loop, key in ((training, "where_training_loop"), (evaluation, "where_evaluation_loop")):
+        if loop is not None and loop.lineno <= line <= loop.end_lineno:
+            return text("mutate", key, lang)
+    return text("mutate", "where_top_level", lang)
 
 
 def _extra_imports(facts: Facts) -> list[str]:

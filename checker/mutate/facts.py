@@ -43,6 +43,7 @@ class Facts:
     epochs_flag: str = ""  # else the command-line option argparse reads it from (--epochs)
     other_datasets: list[int] = field(default_factory=list)  # lines of datasets the checker cannot supply
     reads_mnist: bool = False  # torchvision's MNIST (any folder, downloaded or not) or torchdrill's mnist_root
+    top_level: bool = False  # the training is the script's own top-level code (see _read_top_level)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1]
@@ -90,9 +91,79 @@ def read_facts(source: str) -> Facts:
                                   and call_name(call) == "add_argument" and call.args
                                   and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
                                   and EPOCHS_FLAG.fullmatch(call.args[0].value)), "")
+    if facts.main is None:
+        _read_top_level(facts)
     _read_training(facts)
     _read_evaluation(facts)
     return facts
+
+
+# A top-level script's parts, read as the functions they become when it runs (checker.child.script_shape).
+TOP_LEVEL_MAIN, TRAINING_LOOP, EVALUATION_LOOP = "top_level_code", "training_loop", "evaluation_loop"
+
+
+def _read_top_level(facts: Facts) -> None:
+    """A script with no main() whose training loop is top-level code: its top-level code stands for main(), and
+    its training and evaluation loops (with the train() or eval() call just before each, and the no_grad block
+    around the evaluation) for the training and evaluation functions, which the checker makes of them when it
+    runs the script (scenario shape "script"). A loop inside a function of the script's own keeps that function."""
+    from checker.child.script_shape import evaluation_loop, training_loop
+
+    training = training_loop(facts.tree.body)
+    if training is None:
+        return
+    facts.top_level = True
+    top_level = [s for s in facts.tree.body if not isinstance(s, (ast.FunctionDef, ast.ClassDef, ast.Import,
+                                                                  ast.ImportFrom))]
+    facts.main = _pseudo_function(TOP_LEVEL_MAIN, top_level)
+    own = list(facts.functions.values())
+    pseudo = {}
+    if not any(training_loop(f.body) for f in own):
+        pseudo[TRAINING_LOOP] = _pseudo_function(TRAINING_LOOP, _with_mode_call(facts.tree, training, "train"))
+    evaluation = evaluation_loop(facts.tree.body, training)
+    if evaluation is not None and not any(evaluation_loop(f.body) for f in own):
+        pseudo[EVALUATION_LOOP] = _pseudo_function(EVALUATION_LOOP, _with_mode_call(facts.tree, evaluation, "eval"))
+    facts.functions = {**pseudo, **facts.functions}
+
+
+def _pseudo_function(name: str, body: list[ast.stmt]) -> ast.FunctionDef:
+    function = ast.FunctionDef(name=name, args=ast.arguments([], [], None, [], [], None, []), body=body,
+                               decorator_list=[], returns=None, lineno=body[0].lineno, col_offset=0,
+                               end_lineno=body[-1].end_lineno, end_col_offset=0)
+    function.pseudo = True  # no def of the script's own: the checker makes it when the script runs
+    return function
+
+
+def _with_mode_call(tree: ast.Module, loop: ast.For, mode: str) -> list[ast.stmt]:
+    """The loop's statements as its function's body: the `with torch.no_grad():` whose body it is, and the
+    `model.train()` or `model.eval()` call before it, with the simple statements between, where the script has
+    them."""
+    unit = loop
+    parent = _parent(tree, loop)
+    if isinstance(parent, ast.With) and len(parent.items) == 1 and _is_no_grad(parent.items[0].context_expr):
+        unit = parent
+    siblings = _siblings(tree, unit) or [unit]
+    index = next(i for i, s in enumerate(siblings) if s is unit)
+    start = index
+    while start and not isinstance(siblings[start - 1], (ast.For, ast.While, ast.With, ast.If, ast.Try)):
+        start -= 1  # the simple statements before the loop (its counters, the mode call) belong with it
+        if method_call(siblings[start], mode):
+            return siblings[start:index + 1]
+    return [unit]
+
+
+def _parent(tree: ast.Module, node: ast.AST) -> ast.AST | None:
+    return next((n for n in ast.walk(tree) if any(child is node for child in ast.iter_child_nodes(n))), None)
+
+
+def _siblings(tree: ast.Module, node: ast.stmt) -> list[ast.stmt] | None:
+    """The statement list that holds `node`."""
+    for parent in ast.walk(tree):
+        for name in ("body", "orelse", "finalbody"):
+            statements_ = getattr(parent, name, None)
+            if isinstance(statements_, list) and any(s is node for s in statements_):
+                return statements_
+    return None
 
 
 def _read_training(facts: Facts) -> None:
@@ -127,7 +198,7 @@ def _read_evaluation(facts: Facts) -> None:
         looks = (any(method_call(s, "eval") for s in function.body) or _no_grad_with(function) is not None
                  or _no_grad_decorator(function) is not None
                  or re.search(r"test|eval|valid", function.name) is not None)
-        if looks and (not facts.main or facts.calls_in_main(function.name)):
+        if looks and (not facts.main or getattr(function, "pseudo", False) or facts.calls_in_main(function.name)):
             candidates.append((function, loops[0]))
     if not candidates:
         return

@@ -58,6 +58,11 @@ def _indent(facts: Facts, node: ast.AST) -> str:
     return indent_of(facts.line(node.lineno))
 
 
+def _called(function: ast.FunctionDef) -> str:
+    """`train()`, or, for a top-level script's loop (checker.mutate.facts), `the training loop`."""
+    return f"the {function.name.replace('_', ' ')}" if getattr(function, "pseudo", False) else f"{function.name}()"
+
+
 def _first_body_statement(function: ast.FunctionDef) -> ast.stmt:
     body = function.body
     docstring = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
@@ -202,10 +207,15 @@ def no_grad(facts: Facts) -> Plan:
         right = "@torch.inference_mode()"
     removed = _without_no_grad(facts)
     decorator = facts.no_grad_decorator
-    decorated = (removed + [insert_before(top, f"{def_indent}{right}\n")] if decorator is None
-                 else [LineEdit(decorator.lineno, decorator.end_lineno, f"{def_indent}{right}\n")])
+    if getattr(test, "pseudo", False):  # a top-level loop: no def to decorate, its with statement says the same
+        block = facts.no_grad_with
+        right = f"with {right[1:]}:"
+        decorated = [LineEdit(block.lineno, block.lineno, f"{_indent(facts, block)}{right}\n")]
+    else:
+        decorated = (removed + [insert_before(top, f"{def_indent}{right}\n")] if decorator is None
+                     else [LineEdit(decorator.lineno, decorator.end_lineno, f"{def_indent}{right}\n")])
     return Plan(removed, [
-        Case(f"{right} on {test.name}()", decorated, "pass"),
+        Case(f"{right} on {_called(test)}", decorated, "pass"),
         Case("torch.no_grad() called on its own line instead of in a with statement",
              _without_no_grad(facts, "torch.no_grad()"), "fail", ("no_grad_eval",)),
     ], ["no_grad_eval", "no_graph_kept"])
@@ -320,8 +330,8 @@ def scheduler(facts: Facts) -> Plan:
     removed = delete(*_lines(step))
     in_batches = insert_after(facts.optimizer_step.end_lineno, f"{_indent(facts, facts.optimizer_step)}{name}.step()\n")
     after_loop = insert_after(facts.batch_loop.end_lineno, f"{_indent(facts, facts.batch_loop)}{name}.step()\n")
-    variants = [Case(f"{name}.step() at the end of {facts.train.name}(), after the batch loop", [removed, after_loop],
-                     "pass")]
+    variants = [Case(f"{name}.step() at the end of {_called(facts.train)}, after the batch loop",
+                     [removed, after_loop], "pass")]
     train_calls = [s for s in statements(facts.main.body) if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
                    and call_name(s.value) == facts.train.name]
     if train_calls:
@@ -469,7 +479,7 @@ def train_mode(facts: Facts) -> Plan:
     restored = insert_before(last.lineno, restore) if isinstance(last, ast.Return) \
         else insert_after(last.end_lineno, restore)
     return Plan([delete(*where)], [
-        Case(f"{evaluated}.train() at the end of {test.name}()", [delete(*where), restored], "pass"),
+        Case(f"{evaluated}.train() at the end of {_called(test)}", [delete(*where), restored], "pass"),
         Case(f"{model}.train without parentheses", [LineEdit(*where, f"{_indent(facts, facts.train_mode_call)}"
                                                                f"{model}.train\n")], "fail", ("train_mode",)),
     ], ["train_mode"], epochs=1 if facts.test_runs_before_training() else 2)
@@ -488,7 +498,8 @@ def grad_disabled(facts: Facts) -> Plan:
     wrapped = LineEdit(backward.lineno, backward.end_lineno, f"{indent}with torch.enable_grad():\n"
                        + reindented(_whole(facts, backward), add="    "))
     return Plan(planted, [
-        Case(f"torch.set_grad_enabled(True) at the start of {facts.train.name}()", planted + [switched_on], "pass"),
+        Case(f"torch.set_grad_enabled(True) at the start of {_called(facts.train)}", planted + [switched_on],
+             "pass"),
         Case("only backward() wrapped in torch.enable_grad()", planted + [wrapped], "fail", ("grad_enabled_train",)),
     ], ["grad_enabled_train"], epochs=1 if facts.test_runs_before_training() else 2)
 

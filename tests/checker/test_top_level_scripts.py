@@ -183,3 +183,49 @@ def test_a_scenario_made_from_a_top_level_script_is_proven(tmp_path):
                                                                  **lent_worker_env()}).stdout)
     assert verdict["status"] == "fixed" and verdict["accuracy"]["student"] == verdict["accuracy"]["reference"]
     assert verdict["curves"]["student"]["epoch_steps"] == [157]  # the budget's one epoch, not the script's three
+
+
+def test_mutate_reads_a_top_level_scripts_loops_as_its_training_and_evaluation():
+    from checker.mutate.engine import needs
+    from checker.mutate.facts import read_facts
+
+    source = TOP_LEVEL.read_text()
+    lines = source.splitlines()
+    facts = read_facts(source)
+    assert facts.top_level and needs(facts, "en") == []
+    assert lines[facts.batch_loop.lineno - 1].strip().startswith("for batch_idx, (data, target) in")
+    assert lines[facts.test_loop.lineno - 1].strip() == "for data, target in test_loader:"
+    assert [lines[s.lineno - 1].strip() for s in (facts.train_mode_call, facts.eval_call, facts.no_grad_with)] == [
+        "network.train()", "network.eval()", "with torch.no_grad():"]
+    # Evaluated on the training data, without no_grad: no evaluation loop to scope, and mutate says what it needs.
+    unscoped = source.replace("    with torch.no_grad():\n        for data, target in test_loader:\n",
+                              "    if True:\n        for data, target in train_loader:\n")
+    assert unscoped != source
+    for lang, says in (("en", "in a script without main(), an evaluation loop"),
+                       ("zh", "没有 main() 的脚本则需要一个评估循环")):
+        assert any(says in need for need in needs(read_facts(unscoped), lang))
+
+
+def test_mutate_turns_a_top_level_script_into_proven_exercises(tmp_path):
+    """The classes whose probes watch the loops: the planted bug in the training loop, and two in the evaluation
+    loop. Each scenario runs the script as it is (shape "script"), and lint finds each planted bug."""
+    from checker.scenario import load
+
+    script = tmp_path / "course_script.py"
+    script.write_bytes(TOP_LEVEL.read_bytes())
+    out = tmp_path / "course"
+    made = run_python("-m", "checker", "mutate", str(script), "--dir", str(out), "--json", "--class", "zero_grad",
+                      "--class", "eval_mode", "--class", "no_grad", env=lent_worker_env(), timeout=900)
+    assert made.returncode == 0, made.stderr[-3000:]
+    rows = json.loads(made.stdout)
+    assert {r["kind"]: r["status"] for r in rows} == dict.fromkeys(["zero_grad", "eval_mode", "no_grad"],
+                                                                    "written"), rows
+    for row in rows:
+        scenario = load(out / f"{row['scenario']}.toml")
+        assert scenario.entry_points == {"shape": "script", "model_class": "Net"}
+        assert scenario.solution_path.read_bytes() == script.read_bytes()
+        lint = run_python("-m", "checker", "lint", str(scenario.buggy_path), "--format", "json")
+        assert row["line"] in {f["line"] for f in json.loads(lint.stdout)["findings"]}, (row, lint.stdout)
+    titles = {row["kind"]: load(out / f"{row['scenario']}.toml").title for row in rows}
+    assert titles["zero_grad"].en.endswith("in the training loop") and titles["zero_grad"].zh.endswith("（训练循环）")
+    assert titles["eval_mode"].en.endswith("in the evaluation loop")
