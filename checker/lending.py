@@ -46,7 +46,7 @@ def read_line(connection: socket.socket, limit: int = MAX_MESSAGE) -> bytes | No
 
 
 class Lender:
-    """The socket, the serving thread and its life; `answer(request) -> reply` and `close_workers()` say what is
+    """The socket, the serving threads and their life; `answer(request) -> reply` and `close_workers()` say what is
     lent. Use as a context manager."""
 
     def __init__(self, threads: int = 1):
