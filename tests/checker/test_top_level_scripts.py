@@ -229,3 +229,22 @@ def test_mutate_turns_a_top_level_script_into_proven_exercises(tmp_path):
     titles = {row["kind"]: load(out / f"{row['scenario']}.toml").title for row in rows}
     assert titles["zero_grad"].en.endswith("in the training loop") and titles["zero_grad"].zh.endswith("（训练循环）")
     assert titles["eval_mode"].en.endswith("in the evaluation loop")
+
+
+def test_a_notebook_without_main_is_read_as_its_top_level_script(tmp_path):
+    """A course notebook: a markdown cell, a magic, and the script's blocks as code cells, with no main(). mutate
+    reads its training and evaluation loops, and plans the same classes as for the script (nothing is run)."""
+    from checker.mutate.engine import plan_all, read_script
+
+    blocks = TOP_LEVEL.read_text().split("\n\n\n")
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# MNIST, cell by cell\n"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["%time\n"]}]
+    cells += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": block.splitlines(keepends=True)} for block in blocks]
+    notebook = tmp_path / "course.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    source, facts = read_script(notebook, "en")
+    assert facts.top_level and facts.train is not None and facts.test is not None
+    planned = {r.kind for r in plan_all(notebook, source, facts, "en")[1] if r.status == "planted"}
+    from_script = {r.kind for r in plan_all(TOP_LEVEL, *read_script(TOP_LEVEL, "en"), "en")[1] if r.status == "planted"}
+    assert planned == from_script and {"zero_grad", "eval_mode", "no_grad"} <= planned
