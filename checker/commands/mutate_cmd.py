@@ -39,8 +39,10 @@ def command(script, folder, jobs, full, kinds, force, as_json, lang):
     SCRIPT (a .py file, or a notebook: its code cells in order) must define main(), which trains (returning the
     model, or not: the checker then scores the one its optimizer trained), a training function, an evaluation
     function that main() calls, and read MNIST with torchvision's datasets.MNIST (any folder; the checker supplies
-    it offline); mutate says what is missing before it writes anything. Exit code 0 when at least one scenario
-    was written, 1 when none, 2 for bad input.
+    it offline). A script without main() may train in its own top-level code instead: its training loop and its
+    evaluation loop (under torch.no_grad(), or over test data) then stand for those functions. mutate says what
+    is missing before it writes anything. Exit code 0 when at least one scenario was written, 1 when none, 2 for
+    bad input.
     """
     import json
     import time

@@ -15,7 +15,7 @@ import pytest
 from checker.child import script_shape
 from tests.conftest import lent_worker_env, run_python
 
-TOP_LEVEL = Path(__file__).resolve().parent / "script_shapes" / "zero_grad_top_level.py"
+TOP_LEVEL = Path(__file__).resolve().parent / "mutate_scripts" / "top_level_script.py"
 
 # Pure Python in the shape of a top-level training script: the loops call backward() and step() on stand-ins.
 PLAIN = textwrap.dedent('''\
