@@ -70,6 +70,20 @@ class Facts:
         trains = self.calls_in_main(self.train.name) if self.train else []
         return bool(tests and trains) and min(t.lineno for t in tests) < min(t.lineno for t in trains)
 
+    def training_follows_evaluation(self) -> bool:
+        """Whether a training step can come after an evaluation, so that a mode or a grad switch the evaluation
+        leaves behind reaches the training: main() evaluates before it trains, or in the loop that trains."""
+        if self.main is None or self.test is None or self.train is None or self.batch_loop is None:
+            return False
+        evaluations = _sites(self, self.test)
+        trainings = _sites(self, self.train)
+        if not evaluations or not trainings:
+            return False
+        if min(n.lineno for n in evaluations) < min(n.lineno for n in trainings):
+            return True
+        return any(isinstance(loop, (ast.For, ast.While)) and _holds(loop, evaluations) and _holds(loop, trainings)
+                   for loop in ast.walk(self.tree))
+
 
 def read_facts(source: str) -> Facts:
     tree = ast.parse(source)
@@ -124,6 +138,19 @@ def _read_top_level(facts: Facts) -> None:
     if evaluation is not None and not any(evaluation_loop(f.body) for f in own):
         pseudo[EVALUATION_LOOP] = _pseudo_function(EVALUATION_LOOP, _with_mode_call(facts.tree, evaluation, "eval"))
     facts.functions = {**pseudo, **facts.functions}
+
+
+def _sites(facts: Facts, function: ast.FunctionDef) -> list[ast.AST]:
+    """Where `function` runs in the script: the loop itself for one made of a top-level loop, else each call to it
+    in main()."""
+    if getattr(function, "pseudo", False):
+        return [function.body[0]]
+    return facts.calls_in_main(function.name)
+
+
+def _holds(loop: ast.AST, nodes: list[ast.AST]) -> bool:
+    inside = {id(n) for n in ast.walk(loop) if n is not loop}
+    return any(id(n) in inside for n in nodes)
 
 
 def _pseudo_function(name: str, body: list[ast.stmt]) -> ast.FunctionDef:

@@ -470,6 +470,8 @@ def train_mode(facts: Facts) -> Plan:
         raise Skip("no_eval_call")
     if not facts.mode_layers:
         raise Skip("no_mode_layers")
+    if not facts.training_follows_evaluation():
+        raise Skip("evaluation_last")
     model = receiver(facts.train_mode_call)
     where = _lines(facts.train_mode_call)
     test = facts.test
@@ -490,6 +492,8 @@ def grad_disabled(facts: Facts) -> Plan:
     _require_evaluation(facts)
     if facts.no_grad_with is None and facts.no_grad_decorator is None:
         raise Skip("no_no_grad")
+    if not facts.training_follows_evaluation():
+        raise Skip("evaluation_last")
     planted = _without_no_grad(facts, "torch.set_grad_enabled(False)")
     first = _first_body_statement(facts.train)
     switched_on = insert_before(first.lineno, f"{_indent(facts, first)}torch.set_grad_enabled(True)\n")

@@ -44,8 +44,7 @@ def feeds_a_model(scope: ast.AST) -> bool:
     """A loop in scope whose body calls a plain name (the model) on a value the loop binds."""
     for loop in (n for n in loops(scope) if isinstance(n, (ast.For, ast.AsyncFor))):
         bound = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
-        bound |= {t.id for n in walk(loop) if isinstance(n, ast.Assign) for t in n.targets
-                  if isinstance(t, ast.Name)}
+        bound |= {name for n in walk(loop) if isinstance(n, ast.Assign) for t in n.targets for name in _names(t)}
         for call in (n for n in walk(loop) if isinstance(n, ast.Call)):
             callee = call.func
             if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and callee.value.id == "self":
@@ -55,6 +54,17 @@ def feeds_a_model(scope: ast.AST) -> bool:
                     for a in [*call.args, *(k.value for k in call.keywords)] for n in walk(a)):
                 return True
     return False
+
+
+def _names(target: ast.expr) -> list[str]:
+    """The names an assignment binds: `x`, and each of `x, (y, *z)`."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _names(element)]
+    return []
 
 
 _BUILTINS = {"len", "print", "range", "enumerate", "zip", "float", "int", "str", "list", "tuple", "dict", "sum",
@@ -160,7 +170,8 @@ def _framework_step(function: ast.AST) -> bool:
 
 def _module_level_evaluations(tree: ast.Module) -> list[ast.AST]:
     """An evaluation loop outside the functions named for evaluation: over a loader named for testing or
-    validation, feeding a model, never training, with grad on; at module level (a notebook's evaluation cell), or
+    validation, feeding a model, never training, with grad on; at module level (a notebook's evaluation cell, a
+    script's `if __name__ == "__main__":` block), or
     just after the model was switched to eval mode, in a function (the evaluation half of a training function) or in
     a top-level epoch loop."""
     named = {id(f) for f in evaluation_functions(tree, loops_only=False)}
@@ -173,13 +184,29 @@ def _module_level_evaluations(tree: ast.Module) -> list[ast.AST]:
         if function is not None and id(function) in named:
             continue
         scope = function or next((a for a in ancestors(loop) if getattr(a, "_td_parent", None) is tree), None)
-        if loop not in tree.body and (isinstance(scope, ast.ClassDef) or scope is None or not any(
+        if not _module_level(loop, tree) and (isinstance(scope, ast.ClassDef) or scope is None or not any(
                 _sets_eval(n) and n.lineno < loop.lineno for n in walk(scope))):
             continue
         if feeds_a_model(ast.Module(body=[loop], type_ignores=[])) and next(calls(loop, "backward"), None) is None \
                 and not grad_is_off_at(loop) and not any(isinstance(n, ast.Break) for n in loop.body):
             found.append(loop)
     return found
+
+
+def _module_level(statement: ast.AST, tree: ast.Module) -> bool:
+    """Whether `statement` is the script's own top-level code: in the module's body, or in the body of its
+    `if __name__ == "__main__":` block."""
+    parent = getattr(statement, "_td_parent", None)
+    while parent is not tree:
+        if not (isinstance(parent, ast.If) and _is_main_guard(parent.test) and statement in parent.body):
+            return False
+        statement, parent = parent, getattr(parent, "_td_parent", None)
+    return statement in tree.body
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+            and {ast.unparse(test.left), ast.unparse(test.comparators[0]).strip("'\"")} == {"__name__", "__main__"})
 
 
 def train_mode_not_restored(tree: ast.Module) -> list[Hit]:

@@ -60,6 +60,10 @@ FOUND = {
     # a notebook's evaluation cell at module level, with grad on
     "TD105": "net.eval()\ncorrect = 0\nfor x, y in test_loader:\n    out = net(x)\n"
              "    correct += (out.argmax(1) == y).sum().item()\n",
+    # a script's evaluation under its main guard, after training, the batch unpacked in the loop's body
+    "TD105-main-guard": "if __name__ == '__main__':\n    for epoch in range(3):\n        for x, y in train_loader:\n"
+                        "            opt.zero_grad()\n            crit(net(x), y).backward()\n            opt.step()\n"
+                        "    for data in testloader:\n        images, labels = data\n        outputs = net(images)\n",
 }
 
 
@@ -69,6 +73,12 @@ def test_the_real_shapes_are_found(key):
 
 
 QUIET = {
+    # the same evaluation under the main guard, in no_grad
+    "main-guard-no-grad": "if __name__ == '__main__':\n    with torch.no_grad():\n        for data in testloader:\n"
+                          "            images, labels = data\n            outputs = net(images)\n",
+    # a loop under another condition is not the script's top level: nothing says it evaluates
+    "other-condition": "if args.check:\n    for data in testloader:\n        images, labels = data\n"
+                       "        outputs = net(images)\n",
     # the most common scheduler idiom, fully qualified, in a function that builds a model
     "qualified-scheduler": "class Net(nn.Module):\n    pass\n\ndef build(cfg):\n    model = Net()\n"
                            "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"

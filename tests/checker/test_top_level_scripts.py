@@ -248,3 +248,53 @@ def test_a_notebook_without_main_is_read_as_its_top_level_script(tmp_path):
     planned = {r.kind for r in plan_all(notebook, source, facts, "en")[1] if r.status == "planted"}
     from_script = {r.kind for r in plan_all(TOP_LEVEL, *read_script(TOP_LEVEL, "en"), "en")[1] if r.status == "planted"}
     assert planned == from_script and {"zero_grad", "eval_mode", "no_grad"} <= planned
+
+
+# Evaluated once, after the last epoch, under the main guard; the batch unpacked in the loop's body.
+EVALUATED_LAST = textwrap.dedent('''\
+    import torch
+    import torch.nn as nn
+    import torchvision
+    import torchvision.transforms as transforms
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    trainset = torchvision.datasets.MNIST(root="data", train=True, download=True, transform=transform)
+    trainloader = torch.utils.data.DataLoader(trainset, batch_size=64, shuffle=True)
+    testset = torchvision.datasets.MNIST(root="data", train=False, download=True, transform=transform)
+    testloader = torch.utils.data.DataLoader(testset, batch_size=500)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 10))
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+
+    if __name__ == "__main__":
+        for epoch in range(3):
+            net.train()
+            for inputs, labels in trainloader:
+                optimizer.zero_grad()
+                loss = criterion(net(inputs), labels)
+                loss.backward()
+                optimizer.step()
+        net.eval()
+        correct = 0
+        with torch.no_grad():
+            for data in testloader:
+                images, labels = data
+                correct += (net(images).argmax(1) == labels).sum().item()
+        print(correct / len(testset))
+''')
+
+
+def test_what_an_evaluation_after_the_last_epoch_switches_off_reaches_no_training(tmp_path):
+    """grad_disabled and train_mode plant a switch the evaluation leaves behind: with no training after it there is
+    no bug to find, so both are skipped, saying why; the missing no_grad is planted, and lint finds it under the
+    main guard (nothing is run)."""
+    from checker.mutate.engine import plan_all, read_script
+
+    script = tmp_path / "evaluated_last.py"
+    script.write_text(EVALUATED_LAST)
+    for lang, says in (("en", "the evaluation runs only after the last training step"),
+                       ("zh", "评估只在最后一个训练步之后运行")):
+        rows = {r.kind: r for r in plan_all(script, *read_script(script, lang), lang)[1]}
+        assert {rows[kind].reason for kind in ("grad_disabled", "train_mode")} == {rows["grad_disabled"].reason}
+        assert says in rows["grad_disabled"].reason and rows["grad_disabled"].status != "planted"
+        assert rows["no_grad"].status == "planted" and rows["eval_mode"].status == "planted", rows["no_grad"]
