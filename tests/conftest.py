@@ -122,6 +122,17 @@ def torchdrill_home(tmp_path_factory) -> Path:
             os.environ[name] = previous
 
 
+@pytest.fixture(scope="session")
+def reference_home(torchdrill_home) -> Path:
+    """The session's TORCHDRILL_HOME once it holds zero_grad's reference: the `like` of a home of a test's own
+    (tests.unprivileged.unprivileged_home) where the test is not about the reference. Set up, not under test: the
+    lent warm worker computes it, or the run store gives it back."""
+    done = run_python("-m", "checker", "verify", str(REPO / "reference" / "solutions" / "zero_grad.py"), "--json",
+                      borrow=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return torchdrill_home
+
+
 _lenders: dict = {}
 
 

@@ -55,19 +55,20 @@ def make_class(folder: Path) -> dict[str, str]:
     (folder / "dan" / "notes.py").write_text("print('my notes')\n")
     (folder / "eva").mkdir()  # a folder with nothing to run
     (folder / "fay.py").write_text("def main(:\n")
-    (folder / "gus.py").write_text(PLAIN_LOOP)
+    (folder / "abe.py").write_text(PLAIN_LOOP)  # first in name order: its wait overlaps everyone else's run
     shutil.copy(HOSTILE / "kill_parent.py", folder / "hal.py")
     shutil.copy(HOSTILE / "print_pass.py", folder / "ivy.py")
     return {"ada": "fixed", "ben": "not_fixed", "cai": "not_fixed", "dan": "fixed", "eva": "invalid",
-            "fay": "invalid", "gus": "timeout", "hal": "needs_review", "ivy": "not_fixed"}
+            "fay": "invalid", "abe": "timeout", "hal": "needs_review", "ivy": "not_fixed"}
 
 
 def test_a_mixed_batch_gets_every_verdict_right_and_writes_json_csv_gradescope_and_the_report(tmp_path):
     expected = make_class(tmp_path / "class")
     out = tmp_path / "out"
     done = run_python("-m", "checker", "grade", str(tmp_path / "class"), "--scenario", "zero_grad", "--jobs", "2",
-                      # 30 s: the infinite loop waits it out, and a full run keeps room beside other tests' torch runs
-                      "--timeout", "30", "--json", str(out / "grades.json"), "--csv", str(out / "grades.csv"),
+                      # 20 s: the endless loop waits it out while the other job grades the rest, and a full run
+                      # (about 3 s alone) keeps room beside other tests' torch runs
+                      "--timeout", "20", "--json", str(out / "grades.json"), "--csv", str(out / "grades.csv"),
                       "--gradescope", str(out / "gradescope"), "--report", str(out / "class.html"), cwd=tmp_path,
                       timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -79,7 +80,7 @@ def test_a_mixed_batch_gets_every_verdict_right_and_writes_json_csv_gradescope_a
     assert grades["ada"]["score"] == grades["dan"]["score"] == max_score
     assert 0 < grades["ben"]["score"] < max_score  # partial credit: it runs, and most probes hold
     assert [c["id"] for c in grades["ben"]["checks"] if not c["passed"]] == ["grads_zeroed", "accuracy"]
-    for name in ("eva", "fay", "gus", "hal"):
+    for name in ("abe", "eva", "fay", "hal"):
         assert grades[name]["score"] == 0
     # Printing "PASS" without training earns the point for running and nothing else: probes that saw no
     # training or evaluation do not pass by default.

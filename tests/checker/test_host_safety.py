@@ -93,8 +93,8 @@ def test_every_writable_place_is_sized_and_all_count_against_one_cap(tmp_path):
 
 
 @needs_bubblewrap
-def test_as_an_unprivileged_user_the_same_holds(tmp_path):
-    home = unprivileged_home(tmp_path)
+def test_as_an_unprivileged_user_the_same_holds(tmp_path, reference_home):
+    home = unprivileged_home(tmp_path, like=reference_home)
     with host_uids_of_children() as uids:
         result = run_checker_unprivileged(verify_args("kernel_tunables.py"), home)
     assert result.returncode == 1, result.stderr[-3000:]

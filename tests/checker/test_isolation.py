@@ -87,10 +87,10 @@ def test_a_cache_that_is_a_fifo_or_out_of_range_is_recomputed_not_trusted(tmp_pa
 
 
 @pytest.mark.parametrize("command", ["grade", "grade-one"])
-def test_graders_refuse_to_run_without_the_os_boundary_unless_told(command, tmp_path):
+def test_graders_refuse_to_run_without_the_os_boundary_unless_told(command, tmp_path, reference_home):
     """Run as an ordinary user: as root, without bubblewrap, a run of its own must still never be root (see
     test_without_bubblewrap_root_never_runs_a_submission_as_root)."""
-    home = unprivileged_home(tmp_path)
+    home = unprivileged_home(tmp_path, like=reference_home)
     submission = home / "zero_grad.py"
     shutil.copy(REPO / "tests" / "fixtures" / "hostile" / "print_pass.py", submission)
     os.chown(submission, *(os.stat(home).st_uid,) * 2)

@@ -92,17 +92,19 @@ def test_usage_errors_exit_2(tmp_path, args, wanted):
 
 
 def test_a_crash_a_nan_and_a_flat_loss_are_reported(tmp_path):
+    """The NaN and the flat loss traced together (checker.trace.trace_many), the crash through the command line."""
+    from checker.trace import trace_many
+
     (tmp_path / "nan.py").write_text(
         "import torch\nw = torch.nn.Parameter(torch.ones(3))\nopt = torch.optim.SGD([w], lr=0.1)\n"
         "for _ in range(25):\n    opt.zero_grad()\n    loss = (w * float('nan')).sum()\n    loss.backward()\n"
         "    opt.step()\n")
-    data, _ = trace("nan.py", cwd=tmp_path)
-    assert [(f["code"], f["line"]) for f in data["findings"]] == [("TD201", 7)]
     (tmp_path / "flat.py").write_text(
         "import torch\nw = torch.nn.Parameter(torch.ones(3))\nopt = torch.optim.SGD([w], lr=0.0)\n"
         "for _ in range(25):\n    opt.zero_grad()\n    loss = (w * 2).sum()\n    loss.backward()\n    opt.step()\n")
-    data, _ = trace("flat.py", cwd=tmp_path)
-    assert [(f["code"], f["line"]) for f in data["findings"]] == [("TD202", 7)]
+    nan, flat = trace_many([tmp_path / "nan.py", tmp_path / "flat.py"])
+    assert [(f.code, f.line) for f in nan.findings] == [("TD201", 7)], nan
+    assert [(f.code, f.line) for f in flat.findings] == [("TD202", 7)], flat
     (tmp_path / "crash.py").write_text("import torch\nraise ValueError('no data here')\n")
     data, result = trace("crash.py", cwd=tmp_path)
     assert data["status"] == "crashed" and "ValueError: no data here" in data["error"]
@@ -132,16 +134,18 @@ HANDMADE = (
 
 
 def test_an_evaluation_over_batches_the_script_makes_itself_is_judged(tmp_path):
-    # No DataLoader: the evaluation is a loop over hand-made batches, as in nanoGPT's estimate_loss().
+    # No DataLoader: the evaluation is a loop over hand-made batches, as in nanoGPT's estimate_loss(). Both scripts
+    # are traced together (checker.trace.trace_many).
+    from checker.trace import trace_many
+
     (tmp_path / "bare.py").write_text(HANDMADE.format(guard="", restore=""))
-    data, _ = trace(tmp_path / "bare.py")  # from the repository: the checker under test, not an installed one
-    assert {f["code"] for f in data["findings"]} == {"TD104", "TD105"}, data
-    assert data["evaluation_passes"] == 3 and {f["line"] for f in data["findings"]} == {14}
     guarded = HANDMADE.format(guard="    net.eval()\n    torch.set_grad_enabled(False)\n",
                               restore="    torch.set_grad_enabled(True)\n    net.train()\n")
     (tmp_path / "guarded.py").write_text(guarded)
-    data, result = trace(tmp_path / "guarded.py")
-    assert data["findings"] == [] and result.returncode == 0, data
+    bare, fixed = trace_many([tmp_path / "bare.py", tmp_path / "guarded.py"])
+    assert {f.code for f in bare.findings} == {"TD104", "TD105"}, bare
+    assert bare.evaluation_passes == 3 and {f.line for f in bare.findings} == {14}
+    assert fixed.findings == [] and fixed.clean and fixed.status == "finished", fixed
 
 
 HEADS = {"nn.ReLU()": "ReLU", "nn.Sigmoid()": "sigmoid", "nn.Softmax(dim=1)": "softmax"}

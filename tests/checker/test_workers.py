@@ -109,11 +109,11 @@ HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 
 @needs_bubblewrap
 @pytest.mark.parametrize("who", ["as_invoked", "unprivileged"])
-def test_each_student_starts_clean_on_a_warm_worker(who, tmp_path):
+def test_each_student_starts_clean_on_a_warm_worker(who, tmp_path, reference_home):
     """Graded on one worker, one after the other: a submission that corrupts its worker's memory, one that leaves
     files, a 300 MB ballast and links to host folders behind, one that crashes if it finds any of it, and an honest
     fix. The reader finds nothing, no host folder changes, and the honest fix is graded "fixed"."""
-    home = unprivileged_home(tmp_path) if who == "unprivileged" else tmp_path
+    home = unprivileged_home(tmp_path, like=reference_home) if who == "unprivileged" else tmp_path
     folder = home / "class"
     for student, source in (("a_corrupter", HOSTILE / "worker_memory.py"), ("b_writer", HOSTILE / "leftovers_writer.py"),
                             ("c_reader", HOSTILE / "leftovers_reader.py"),
