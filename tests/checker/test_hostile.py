@@ -1,5 +1,7 @@
 """Hostile and broken submissions: each fixture gets its declared verdict, the host keeps every file as it was, no
-process of the submission is left behind, and nothing leaks into the parent.
+process of the submission is left behind, and nothing leaks into the parent. A fixture runs through `checker verify`
+in a fresh child, as a learner's script does, or, where it attacks the verdict rather than the host
+(`on = "warm worker"`), on a warm worker of this module's own, as `checker grade` runs a class.
 
 Every fixture runs behind the OS boundary (bubblewrap) where it can run, which CI requires. The fixtures declared
 `process_holds = false` are also run behind the process sandbox alone, to prove that it does not hold them: the
@@ -113,6 +115,17 @@ def loopback_listener():
 
 
 @pytest.fixture(scope="module")
+def own_warm_worker():
+    """The environment under which `checker verify` runs its script on a warm worker of this module's own, started
+    on first use: never one that other tests borrow, so that an attack on it can harm no other test."""
+    from checker.lending import RUNS_ENV, RunLender
+
+    lender = RunLender(threads=1)
+    yield {RUNS_ENV: lender.address}
+    lender.close()
+
+
+@pytest.fixture(scope="module")
 def cached_reference(torchdrill_home):
     """The reference accuracy of every scenario the fixtures run under, computed once, so that no fixture's run
     writes the cache."""
@@ -141,8 +154,17 @@ def meets_declaration(name: str, result) -> bool:
             and any(s in check["message"] for s in says for check in verdict["checks"]))
 
 
+def test_only_attacks_on_the_verdict_run_on_a_warm_worker():
+    """`on` is "fresh child" (the default) or "warm worker"; an attack the process sandbox alone cannot hold is one
+    on the host, and a timeout is one on the run's own process: those stay in a fresh child, as `checker verify`
+    runs them."""
+    assert {case.get("on", "fresh child") for case in CASES.values()} <= {"fresh child", "warm worker"}
+    warm = [name for name, case in CASES.items() if case.get("on") == "warm worker"]
+    assert warm and not [name for name in warm if "process_holds" in CASES[name] or "timeout" in CASES[name]]
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_fixture_gets_its_declared_verdict(name, tmp_path, cached_reference):
+def test_fixture_gets_its_declared_verdict(name, tmp_path, cached_reference, own_warm_worker):
     """Each fixture's one run: its verdict, and the host afterwards. That covers, among others, infinite_loop: a
     script that ignores SIGTERM and starts helpers (one in a session of its own) gets a timeout, and none of its
     processes is left behind; pickle_weights: the parent never unpickles the model, so the payload never runs (it
@@ -150,7 +172,7 @@ def test_fixture_gets_its_declared_verdict(name, tmp_path, cached_reference):
     solved (the learner's progress is in the checker's home, every file of which is fingerprinted)."""
     before = host_fingerprint(cached_reference)
     with loopback_listener() as received:
-        result = verify_fixture(name, tmp_path)
+        result = verify_fixture(name, tmp_path, own_warm_worker if CASES[name].get("on") == "warm worker" else None)
     assert meets_declaration(name, result), result.stdout[-3000:] + result.stderr[-3000:]
     if CASES[name]["exit"] == 1:
         verdict = json.loads(result.stdout)
