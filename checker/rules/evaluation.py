@@ -171,9 +171,8 @@ def _framework_step(function: ast.AST) -> bool:
 def _module_level_evaluations(tree: ast.Module) -> list[ast.AST]:
     """An evaluation loop outside the functions named for evaluation: over a loader named for testing or
     validation, feeding a model, never training, with grad on; at module level (a notebook's evaluation cell, a
-    script's `if __name__ == "__main__":` block), or
-    just after the model was switched to eval mode, in a function (the evaluation half of a training function) or in
-    a top-level epoch loop."""
+    script's `if __name__ == "__main__":` block), or just after the model was switched to eval mode, in a function
+    (the evaluation half of a training function) or in a top-level epoch loop."""
     named = {id(f) for f in evaluation_functions(tree, loops_only=False)}
     found = []
     for loop in (n for n in loops(tree) if isinstance(n, (ast.For, ast.AsyncFor))):

@@ -116,12 +116,20 @@ def loopback_listener():
 
 @pytest.fixture(scope="module")
 def own_warm_worker():
-    """The environment under which `checker verify` runs its script on a warm worker of this module's own, started
-    on first use: never one that other tests borrow, so that an attack on it can harm no other test."""
-    from checker.lending import RUNS_ENV, RunLender
+    """A lender of a warm worker of this module's own, started on first use: never one that other tests borrow, so
+    that an attack on it can harm no other test. It counts the runs it made."""
+    from checker.lending import RunLender
 
-    lender = RunLender(threads=1)
-    yield {RUNS_ENV: lender.address}
+    class Counting(RunLender):
+        made = 0
+
+        def answer(self, request: dict) -> dict:
+            reply = super().answer(request)
+            self.made += 1
+            return reply
+
+    lender = Counting(threads=1)
+    yield lender
     lender.close()
 
 
@@ -170,10 +178,14 @@ def test_fixture_gets_its_declared_verdict(name, tmp_path, cached_reference, own
     processes is left behind; pickle_weights: the parent never unpickles the model, so the payload never runs (it
     would `touch` a marker in the folder verify was run from); import_checker: a submission cannot mark itself
     solved (the learner's progress is in the checker's home, every file of which is fingerprinted)."""
-    before = host_fingerprint(cached_reference)
+    from checker.lending import RUNS_ENV
+
+    warm = CASES[name].get("on") == "warm worker"
+    before, made = host_fingerprint(cached_reference), own_warm_worker.made
     with loopback_listener() as received:
-        result = verify_fixture(name, tmp_path, own_warm_worker if CASES[name].get("on") == "warm worker" else None)
+        result = verify_fixture(name, tmp_path, {RUNS_ENV: own_warm_worker.address} if warm else None)
     assert meets_declaration(name, result), result.stdout[-3000:] + result.stderr[-3000:]
+    assert own_warm_worker.made == made + warm  # where it declares it runs: never a fresh child in its stead
     if CASES[name]["exit"] == 1:
         verdict = json.loads(result.stdout)
         assert verdict["isolation"] == expected_isolation()
