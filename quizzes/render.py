@@ -99,8 +99,9 @@ def progress_bar(done: int, total: int, width: int = 12) -> RichText:
 def bank_table(rows: list[dict], lang: str) -> Table:
     """The banks with a progress bar each: questions solved so far, and the best run over a whole bank."""
     table = Table()
-    for column in ("bank", "title", "progress", "", "best"):
-        table.add_column(text("ui", f"column_{column or 'solved'}", lang), no_wrap=column != "title")
+    for column in ("bank", "title", "progress", "", "best"):  # a Chinese title has no space to wrap at: it folds
+        table.add_column(text("ui", f"column_{column or 'solved'}", lang), no_wrap=column != "title",
+                         overflow="fold" if column == "title" else "ellipsis")
     for row in rows:
         if row.get("error"):
             table.add_row(row["id"], f"[red]{escape(text('ui', 'schema_error', lang))}[/]", "", "", "")

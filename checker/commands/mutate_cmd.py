@@ -91,8 +91,8 @@ def print_table(console, rows, lang: str) -> None:
     from checker.messages import text
 
     table = Table(box=None, pad_edge=False)
-    for heading in ("class", "result", "scenario"):
-        table.add_column(text("mutate", heading, lang))
+    for heading in ("class", "result", "scenario"):  # a reason folds where it has no space (Chinese), never cut
+        table.add_column(text("mutate", heading, lang), overflow="fold" if heading == "scenario" else "ellipsis")
     for row in rows:
         if row.status == "written":
             result = f"[green]{text('mutate', 'written', lang)}[/]"

@@ -66,6 +66,28 @@ def test_skips_say_why_in_both_languages():
         assert by_kind["resume"].reason and by_kind["scheduler"].reason
 
 
+def test_the_table_shows_every_reason_whole_on_a_narrow_terminal():
+    """Rich wraps at spaces, and a Chinese reason has none: the column folds it instead of cutting it short."""
+    import io
+
+    from rich.console import Console
+
+    from checker.commands.mutate_cmd import print_table
+    from checker.mutate.engine import Row
+
+    solution = REPO / "reference" / "solutions" / "softmax_loss.py"
+    for lang in ("en", "zh"):
+        _, rows = plan_all(solution, *read_script(solution, lang), lang)
+        skips = classes()["skips"]
+        rows += [Row(key, "C0", "skipped", skips[key][lang]) for key in ("evaluation_last", "no_first_model")]
+        out = io.StringIO()
+        print_table(Console(file=out, width=80, force_terminal=False), rows, lang)
+        shown = "".join(out.getvalue().split())  # the cells' lines, run together
+        assert "…" not in shown
+        for row in rows:
+            assert "".join(row.reason.split()) in shown, (lang, row.reason)
+
+
 def script_lacking(tmp_path: Path, old: str, new: str) -> Path:
     source = (OWN_SHAPES / "small_cnn_sgd.py").read_text(encoding="utf-8")
     assert source.count(old) == 1

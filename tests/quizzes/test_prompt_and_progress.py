@@ -104,3 +104,22 @@ def test_an_answers_file_graded_under_lang_zh_reads_in_chinese(banks, tmp_path):
     (tmp_path / "banks" / "broken.toml").write_text('id = "broken"\n', encoding="utf-8")
     listing = quiz("list", "--banks-dir", str(tmp_path / "banks"), "--lang", "zh", env={"COLUMNS": "120"})
     assert "题库格式错误" in listing.stdout and "schema error" not in listing.stdout, listing.stdout
+
+
+def test_a_chinese_title_folds_on_a_narrow_terminal_and_is_never_cut(banks):
+    """Rich wraps at spaces, and a Chinese title has none: the column folds it instead of cutting it short."""
+    import io
+
+    from rich.console import Console
+
+    from quizzes.render import bank_table
+
+    rows = [{"id": bank_id, "title": bank.title.get("zh"), "solved": 0, "questions": len(bank.questions)}
+            for bank_id, bank in banks.items()]
+    out = io.StringIO()
+    Console(file=out, width=60, force_terminal=False).print(bank_table(rows, "zh"))
+    cells = [line.split("│")[2] for line in out.getvalue().splitlines() if line.count("│") > 2]
+    titles = "".join("".join(cells).split())  # the title column's lines, run together
+    assert "…" not in titles
+    for row in rows:
+        assert "".join(row["title"].split()) in titles, row["title"]
