@@ -7,7 +7,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from checker.rules.syntax import call_name, uses_dropout_or_batchnorm
+from checker.rules.syntax import ancestors, call_name, link_parents, uses_dropout_or_batchnorm
 
 LOSS_FUNCTIONS = {"cross_entropy": "ce", "nll_loss": "nll", "CrossEntropyLoss": "ce", "NLLLoss": "nll"}
 EPOCHS_NAME = re.compile(r"n_\w*epochs|num_epochs|epochs|EPOCHS|N_EPOCHS|NUM_EPOCHS")
@@ -81,8 +81,8 @@ class Facts:
             return False
         if min(n.lineno for n in evaluations) < min(n.lineno for n in trainings):
             return True
-        return any(isinstance(loop, (ast.For, ast.While)) and _holds(loop, evaluations) and _holds(loop, trainings)
-                   for loop in ast.walk(self.tree))
+        link_parents(self.tree)
+        return bool(_loops_around(evaluations) & _loops_around(trainings))
 
 
 def read_facts(source: str) -> Facts:
@@ -148,9 +148,9 @@ def _sites(facts: Facts, function: ast.FunctionDef) -> list[ast.AST]:
     return facts.calls_in_main(function.name)
 
 
-def _holds(loop: ast.AST, nodes: list[ast.AST]) -> bool:
-    inside = {id(n) for n in ast.walk(loop) if n is not loop}
-    return any(id(n) in inside for n in nodes)
+def _loops_around(nodes: list[ast.AST]) -> set[int]:
+    """The loops that hold any of `nodes` (their ids; the tree's parents linked)."""
+    return {id(a) for n in nodes for a in ancestors(n) if isinstance(a, (ast.For, ast.While))}
 
 
 def _pseudo_function(name: str, body: list[ast.stmt]) -> ast.FunctionDef:
@@ -165,11 +165,12 @@ def _with_mode_call(tree: ast.Module, loop: ast.For, mode: str) -> list[ast.stmt
     """The loop's statements as its function's body: the `with torch.no_grad():` whose body it is, and the
     `model.train()` or `model.eval()` call before it, with the simple statements between, where the script has
     them."""
+    link_parents(tree)
     unit = loop
-    parent = _parent(tree, loop)
+    parent = getattr(loop, "_td_parent", None)
     if isinstance(parent, ast.With) and len(parent.items) == 1 and _is_no_grad(parent.items[0].context_expr):
         unit = parent
-    siblings = _siblings(tree, unit) or [unit]
+    siblings = _siblings(unit) or [unit]
     index = next(i for i, s in enumerate(siblings) if s is unit)
     start = index
     while start and not isinstance(siblings[start - 1], (ast.For, ast.While, ast.With, ast.If, ast.Try)):
@@ -179,17 +180,13 @@ def _with_mode_call(tree: ast.Module, loop: ast.For, mode: str) -> list[ast.stmt
     return [unit]
 
 
-def _parent(tree: ast.Module, node: ast.AST) -> ast.AST | None:
-    return next((n for n in ast.walk(tree) if any(child is node for child in ast.iter_child_nodes(n))), None)
-
-
-def _siblings(tree: ast.Module, node: ast.stmt) -> list[ast.stmt] | None:
-    """The statement list that holds `node`."""
-    for parent in ast.walk(tree):
-        for name in ("body", "orelse", "finalbody"):
-            statements_ = getattr(parent, name, None)
-            if isinstance(statements_, list) and any(s is node for s in statements_):
-                return statements_
+def _siblings(node: ast.stmt) -> list[ast.stmt] | None:
+    """The statement list that holds `node` (the tree's parents linked)."""
+    parent = getattr(node, "_td_parent", None)
+    for name in ("body", "orelse", "finalbody"):
+        statements_ = getattr(parent, name, None)
+        if isinstance(statements_, list) and any(s is node for s in statements_):
+            return statements_
     return None
 
 
